@@ -104,3 +104,9 @@ export function encodeRecord(position: number, index: bigint, typeCode: bigint, 
   assert(at === total, `encoded ${at} bytes, planned ${total}`);
   return out;
 }
+
+/** File offset of the FULL or FIRST slice of a record appended at file length `position`. */
+export function recordStartOffset(position: number, blockSize: number): number {
+  const left = bytesLeftInBlock(position, blockSize);
+  return left < MIN_RECORD_START ? position + left + BLOCK_HEADER_SIZE : position;
+}

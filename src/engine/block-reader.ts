@@ -1,0 +1,214 @@
+/**
+ * The block reader (the prototype's third role): opens a file from its tail, finds records by
+ * index, iterates forward and backward, and verifies every checksum. Read-only: it never changes
+ * the file, so it may run in another process while a writer appends (RSF-074).
+ */
+import { LsfsError } from '../errors.js';
+import { type FileHeader, decodeFileHeader } from '../format/file-header.js';
+import { FILE_HEADER_SIZE } from '../format/constants.js';
+import { damageToError } from '../format/damage.js';
+import type { Storage, StorageFile } from '../io/storage.js';
+import { BlockSource } from './block-source.js';
+import type { LsfsRecord, ScanReport, TornTail } from './record.js';
+import { blockWhereRecordStarts } from './record-locator.js';
+import { type ScanMode, Scanner } from './scanner.js';
+import { type TailState, findTail } from './tail.js';
+
+/** Blocks read at once by full scans: large sequential reads for verify throughput. */
+const SCAN_READ_AHEAD_BLOCKS = 256;
+
+export interface VerifyReport extends ScanReport {
+  readonly records: number;
+  readonly firstIndex: bigint | undefined;
+  readonly lastIndex: bigint | undefined;
+  readonly bytes: number;
+}
+
+/** Reads and checks a file header through `file`. */
+export async function readFileHeader(file: StorageFile): Promise<FileHeader> {
+  const decoded = decodeFileHeader(await file.read(0, FILE_HEADER_SIZE));
+  if ('code' in decoded) throw damageToError(decoded, file.path);
+  return decoded;
+}
+
+export class BlockReader {
+  readonly header: FileHeader;
+  private readonly file: StorageFile;
+  private readonly source: BlockSource;
+  private tailState: TailState;
+  private closed = false;
+
+  private constructor(file: StorageFile, header: FileHeader, source: BlockSource, tail: TailState) {
+    this.file = file;
+    this.header = header;
+    this.source = source;
+    this.tailState = tail;
+  }
+
+  /** Opens `path` read-only: the header, then the tail (spec §10), in O(1) block reads. */
+  static async open(storage: Storage, path: string): Promise<BlockReader> {
+    const file = await storage.open(path, 'read');
+    try {
+      return await BlockReader.over(file);
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+  }
+
+  /** A reader over an already open file (the writer shares its handle). */
+  static async over(file: StorageFile, size?: number): Promise<BlockReader> {
+    const header = await readFileHeader(file);
+    const source = new BlockSource(file, header, size ?? (await file.size()));
+    return new BlockReader(file, header, source, await findTail(source));
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** Index of the first record, or undefined when the file holds none. */
+  get firstIndex(): bigint | undefined {
+    return this.tailState.lastIndex === undefined ? undefined : this.header.baseIndex;
+  }
+
+  get lastIndex(): bigint | undefined {
+    return this.tailState.lastIndex;
+  }
+
+  /** Index the next record appended to this file gets. */
+  get nextIndex(): bigint {
+    return this.tailState.nextIndex;
+  }
+
+  /** Bytes after the last whole record (a crash's leftover, or a record a writer is writing now). */
+  get tail(): TornTail | undefined {
+    return this.tailState.torn;
+  }
+
+  /** End of the last whole record: the file's length without its torn tail. */
+  get end(): number {
+    return this.tailState.end;
+  }
+
+  /** Bytes in this reader's view of the file. */
+  get size(): number {
+    return this.source.size;
+  }
+
+  /** Follows a file that a writer is appending to: re-reads its length and tail. */
+  async refresh(size?: number): Promise<void> {
+    this.checkOpen();
+    this.source.resize(size ?? (await this.file.size()));
+    this.tailState = await findTail(this.source);
+  }
+
+  /** The record with `index`; `INDEX_OUT_OF_RANGE` outside the file's indexes. */
+  async get(index: bigint): Promise<LsfsRecord> {
+    this.checkOpen();
+    this.checkIndex(index);
+    const start = await blockWhereRecordStarts(this.source, index, this.lastBlock());
+    for await (const record of new Scanner(this.source, { mode: 'strict', startBlock: start, fromIndex: index }).records()) {
+      if (record.index === index) return record;
+      break;
+    }
+    throw new LsfsError('INDEX_OUT_OF_RANGE', `record ${index} was not found where its block says it starts`, { path: this.path });
+  }
+
+  /**
+   * Records in index order, from `from` (default: the first). A strict read throws interior
+   * damage after the records before it; a salvage read reports gaps in `report`.
+   */
+  async *records(options: { from?: bigint; mode?: ScanMode; report?: ScanReport } = {}): AsyncGenerator<LsfsRecord> {
+    this.checkOpen();
+    const mode = options.mode ?? 'strict';
+    let startBlock = 0;
+    if (options.from !== undefined && this.lastIndex !== undefined && options.from > this.header.baseIndex) {
+      if (options.from > this.lastIndex) return;
+      startBlock = await blockWhereRecordStarts(this.source, options.from, this.lastBlock());
+    }
+    const scanner = new Scanner(this.source, {
+      mode,
+      startBlock,
+      readAheadBlocks: SCAN_READ_AHEAD_BLOCKS,
+      ...(options.from === undefined ? {} : { fromIndex: options.from }),
+    });
+    try {
+      for await (const record of scanner.records()) {
+        if (this.lastIndex !== undefined && record.index > this.lastIndex && mode === 'strict') break;
+        yield record;
+      }
+    } finally {
+      if (options.report !== undefined) {
+        options.report.gaps.push(...scanner.report.gaps);
+        options.report.tail = scanner.report.tail;
+      }
+    }
+  }
+
+  /** Records from the newest back to the first, block by block. */
+  async *recordsBackward(): AsyncGenerator<LsfsRecord> {
+    this.checkOpen();
+    if (this.lastIndex === undefined) return;
+    let upTo = this.lastIndex;
+    let searchLimit = this.lastBlock();
+    for (;;) {
+      const start = await blockWhereRecordStarts(this.source, upTo, searchLimit);
+      const batch: LsfsRecord[] = [];
+      for await (const record of new Scanner(this.source, { mode: 'strict', startBlock: start }).records()) {
+        if (record.index > upTo) break;
+        batch.push(record);
+      }
+      if (batch.length === 0) throw new LsfsError('INDEX_OUT_OF_RANGE', `record ${upTo} was not found where its block says it starts`, { path: this.path });
+      for (let i = batch.length - 1; i >= 0; i--) yield batch[i]!;
+      const oldest = batch[0]!.index;
+      if (oldest <= this.header.baseIndex) return;
+      upTo = oldest - 1n;
+      searchLimit = start;
+    }
+  }
+
+  /** Reads every byte and checks every checksum (a salvage scan): what is intact and what is not. */
+  async verify(onProgress?: (bytesDone: number, bytesTotal: number) => void): Promise<VerifyReport> {
+    this.checkOpen();
+    const report: ScanReport = { gaps: [], tail: undefined };
+    let records = 0;
+    let firstIndex: bigint | undefined;
+    let lastIndex: bigint | undefined;
+    for await (const record of this.records({ mode: 'salvage', report })) {
+      records++;
+      firstIndex ??= record.index;
+      lastIndex = record.index;
+      onProgress?.(record.offset, this.source.size);
+    }
+    onProgress?.(this.source.size, this.source.size);
+    return { ...report, records, firstIndex, lastIndex, bytes: this.source.size };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.file.close();
+  }
+
+  /** Marks the reader closed without closing the file (the writer that shares it closes it). */
+  detach(): void {
+    this.closed = true;
+  }
+
+  private lastBlock(): number {
+    return Math.max(0, Math.floor((this.tailState.end - 1) / this.header.blockSize));
+  }
+
+  private checkIndex(index: bigint): void {
+    if (typeof index !== 'bigint') throw new LsfsError('INVALID_ARGUMENT', `an index must be a bigint, got ${typeof index}`);
+    if (this.lastIndex === undefined || index < this.header.baseIndex || index > this.lastIndex) {
+      const range = this.lastIndex === undefined ? 'the file holds no records' : `indexes run from ${this.header.baseIndex} to ${this.lastIndex}`;
+      throw new LsfsError('INDEX_OUT_OF_RANGE', `no record ${index}: ${range}`, { path: this.path });
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new LsfsError('CLOSED', `reader of ${this.path} is closed`, { path: this.path });
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The block writer (the prototype's first role): places records in blocks by the canonical layout
+ * (spec §8), hands bytes to the OS in large writes, and makes them durable with group commit —
+ * every `sync()` waits for one `fdatasync` that covers all records appended before it was called,
+ * and concurrent callers share it. It holds the file's writer lock (RSF-065) and, on open, cuts off
+ * a torn tail (RSF-081).
+ */
+import { randomBytes } from 'node:crypto';
+import { LsfsError, assert } from '../errors.js';
+import { DEFAULT_BLOCK_SIZE, MAX_PAYLOAD_LENGTH, MAX_RECORD_INDEX } from '../format/constants.js';
+import { checkU64, encodeFileHeader, type FileHeader } from '../format/file-header.js';
+import { encodeRecord } from '../format/layout.js';
+import type { Storage, StorageFile, StorageLock } from '../io/storage.js';
+import { BlockReader } from './block-reader.js';
+import type { TornTail } from './record.js';
+
+/** Buffered bytes beyond which appends start a write in the background: bounds the writer's memory. */
+const FLUSH_THRESHOLD_BYTES = 1 << 20;
+
+export interface CreateOptions {
+  /** Block size: a power of two from 512 to 65536 (default 4096). */
+  readonly blockSize?: number;
+  /** Index of the first record (default 0). */
+  readonly baseIndex?: bigint;
+  /** File identity; random by default (RSF-021). Test vectors fix it. */
+  readonly fileId?: bigint;
+}
+
+/** What opening a file for writing found and repaired. */
+export interface Recovery {
+  /** The torn tail that was cut off, if any. */
+  readonly truncated: TornTail | undefined;
+}
+
+export class BlockWriter {
+  readonly header: FileHeader;
+  readonly recovery: Recovery;
+  private readonly file: StorageFile;
+  private readonly lock: StorageLock;
+  /** File length including buffered bytes: where the next record goes. */
+  private position: number;
+  /** File length handed to the OS. */
+  private written: number;
+  /** File length covered by a completed sync. */
+  private synced: number;
+  private next: bigint;
+  private buffered: Buffer[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private syncing: Promise<void> | undefined;
+  private failure: LsfsError | undefined;
+  private closed = false;
+
+  private constructor(file: StorageFile, lock: StorageLock, header: FileHeader, end: number, next: bigint, recovery: Recovery) {
+    this.file = file;
+    this.lock = lock;
+    this.header = header;
+    this.position = end;
+    this.written = end;
+    this.synced = end;
+    this.next = next;
+    this.recovery = recovery;
+  }
+
+  /** Creates a new file (atomically: RSF-023) and opens it for appending. */
+  static async create(storage: Storage, path: string, options: CreateOptions = {}): Promise<BlockWriter> {
+    const fileId = options.fileId ?? randomBytes(8).readBigUInt64LE(0);
+    checkU64('file id', fileId);
+    const header = encodeFileHeader({ blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE, fileId, baseIndex: options.baseIndex ?? 0n });
+    const lock = await storage.lock(path);
+    try {
+      await storage.createAtomically(path, header);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+    return BlockWriter.openLocked(storage, path, lock);
+  }
+
+  /** Opens an existing file for appending, cutting off a torn tail first (RSF-081). */
+  static async open(storage: Storage, path: string): Promise<BlockWriter> {
+    return BlockWriter.openLocked(storage, path, await storage.lock(path));
+  }
+
+  /** Opens `path` if it exists, otherwise creates it with `options`. */
+  static async openOrCreate(storage: Storage, path: string, options: CreateOptions = {}): Promise<BlockWriter> {
+    return (await storage.exists(path)) ? BlockWriter.open(storage, path) : BlockWriter.create(storage, path, options);
+  }
+
+  private static async openLocked(storage: Storage, path: string, lock: StorageLock): Promise<BlockWriter> {
+    let file: StorageFile | undefined;
+    try {
+      file = await storage.open(path, 'write');
+      const reader = await BlockReader.over(file);
+      reader.detach();
+      const torn = reader.tail;
+      if (torn !== undefined) {
+        await file.truncate(torn.offset);
+        await file.datasync();
+      }
+      return new BlockWriter(file, lock, reader.header, reader.end, reader.nextIndex, { truncated: torn });
+    } catch (error) {
+      await file?.close().catch(() => undefined);
+      await lock.release();
+      throw error;
+    }
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** Index the next appended record gets. */
+  get nextIndex(): bigint {
+    return this.next;
+  }
+
+  /** File length including records not yet handed to the OS. */
+  get length(): number {
+    return this.position;
+  }
+
+  /** File length covered by a completed sync. */
+  get syncedLength(): number {
+    return this.synced;
+  }
+
+  /** File length the OS has (what readers in other processes can see). */
+  get writtenLength(): number {
+    return this.written;
+  }
+
+  /**
+   * Appends a record and returns its index. The record is durable once a later `sync()` resolves.
+   * Calls are accepted in call order; nothing is written for a call that throws.
+   */
+  append(typeCode: bigint, payload: Uint8Array): bigint {
+    this.checkUsable();
+    checkU64('type code', typeCode);
+    if (!(payload instanceof Uint8Array)) throw new LsfsError('INVALID_ARGUMENT', 'a payload must be a Uint8Array or Buffer');
+    if (payload.length > MAX_PAYLOAD_LENGTH) {
+      throw new LsfsError('RECORD_TOO_LARGE', `payload of ${payload.length} bytes exceeds the limit of ${MAX_PAYLOAD_LENGTH}`, { offset: this.position, path: this.path });
+    }
+    if (this.next > MAX_RECORD_INDEX) throw new LsfsError('INDEX_OVERFLOW', `index ${this.next} exceeds the largest record index`, { path: this.path });
+    const bytes = encodeRecord(this.position, this.next, typeCode, payload, this.header);
+    this.buffered.push(bytes);
+    this.position += bytes.length;
+    if (this.position - this.written >= FLUSH_THRESHOLD_BYTES) void this.flush().catch(() => undefined);
+    return this.next++;
+  }
+
+  /** Hands every buffered byte to the OS (no durability): readers in other processes then see it. */
+  async flush(): Promise<void> {
+    this.checkUsable();
+    const chunks = this.buffered;
+    if (chunks.length === 0) return this.writing;
+    this.buffered = [];
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const at = this.position - bytes.length;
+    this.writing = this.writing.then(async () => {
+      this.checkHealthy();
+      try {
+        await this.file.write(bytes, at);
+      } catch (error) {
+        throw this.fail(error);
+      }
+      this.written = at + bytes.length;
+    });
+    return this.writing;
+  }
+
+  /**
+   * Makes every record appended before this call durable (RSF-064). Concurrent calls share one
+   * fdatasync: a sync that starts while another runs waits for it, then one more covers them all.
+   */
+  async sync(): Promise<void> {
+    this.checkUsable();
+    const target = this.position;
+    while (this.synced < target) {
+      this.syncing ??= this.syncOnce().finally(() => {
+        this.syncing = undefined;
+      });
+      await this.syncing;
+    }
+  }
+
+  private async syncOnce(): Promise<void> {
+    const upTo = this.position;
+    await this.flush();
+    this.checkHealthy();
+    try {
+      // The directory entry is already durable: `create` went through createAtomically.
+      await this.file.datasync();
+    } catch (error) {
+      // After a failed fsync the kernel may have dropped the dirty pages: never retry, never trust.
+      throw this.fail(error);
+    }
+    assert(this.written >= upTo, 'a sync covers only written bytes');
+    this.synced = Math.max(this.synced, upTo);
+  }
+
+  /** Syncs, closes the file and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.failure === undefined) await this.sync();
+    } finally {
+      this.closed = true;
+      await this.file.close().catch(() => undefined);
+      await this.lock.release();
+    }
+  }
+
+  /** The open file, for a reader that shares it. */
+  get handle(): StorageFile {
+    return this.file;
+  }
+
+  private fail(error: unknown): LsfsError {
+    this.failure ??= error instanceof LsfsError ? error : new LsfsError('IO_ERROR', `write to ${this.path} failed: ${String(error)}`, { path: this.path, cause: error });
+    return this.failure;
+  }
+
+  private checkHealthy(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private checkUsable(): void {
+    if (this.closed) throw new LsfsError('CLOSED', `writer of ${this.path} is closed`, { path: this.path });
+    this.checkHealthy();
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The recorder (the prototype's second role), and the engine's main entry point: typed records
+ * appended to one LSFS file, read back by index or in order, with a bounded cache of recent
+ * records. It joins a {@link BlockWriter} and a {@link BlockReader} that share one file handle.
+ */
+import { LsfsError } from '../errors.js';
+import type { FileHeader } from '../format/file-header.js';
+import { recordStartOffset } from '../format/layout.js';
+import { NodeStorage } from '../io/node-storage.js';
+import type { Storage } from '../io/storage.js';
+import { BlockReader, type VerifyReport } from './block-reader.js';
+import { BlockWriter, type CreateOptions, type Recovery } from './block-writer.js';
+import { RecentRecords } from './recent-records.js';
+import type { LsfsRecord, ScanReport } from './record.js';
+import type { ScanMode } from './scanner.js';
+
+export interface RecordLogOptions extends CreateOptions {
+  /** Where files live; the real file system by default. */
+  readonly storage?: Storage;
+  /** Create the file when it does not exist (default true). */
+  readonly create?: boolean;
+  /** Recent records kept in memory (default 1024). */
+  readonly cacheRecords?: number;
+  /** Payload bytes kept in memory at most (default 16 MiB). */
+  readonly cacheBytes?: number;
+}
+
+/** A record to append: a 64-bit type code and a payload. */
+export interface NewRecord {
+  readonly typeCode: bigint;
+  readonly payload: Uint8Array;
+}
+
+export class RecordLog {
+  private readonly writer: BlockWriter;
+  private readonly reader: BlockReader;
+  private readonly cache: RecentRecords;
+  private closed = false;
+
+  private constructor(writer: BlockWriter, reader: BlockReader, cache: RecentRecords) {
+    this.writer = writer;
+    this.reader = reader;
+    this.cache = cache;
+  }
+
+  /** Opens (or creates) the record file at `path` for appending. */
+  static async open(path: string, options: RecordLogOptions = {}): Promise<RecordLog> {
+    const storage = options.storage ?? new NodeStorage();
+    const writer = options.create === false ? await BlockWriter.open(storage, path) : await BlockWriter.openOrCreate(storage, path, options);
+    try {
+      const reader = await BlockReader.over(writer.handle, writer.length);
+      const cache = new RecentRecords(options.cacheRecords ?? 1024, options.cacheBytes ?? 16 << 20);
+      return new RecordLog(writer, reader, cache);
+    } catch (error) {
+      await writer.close();
+      throw error;
+    }
+  }
+
+  get path(): string {
+    return this.writer.path;
+  }
+
+  get header(): FileHeader {
+    return this.writer.header;
+  }
+
+  /** What opening found and cut off (a torn tail left by a crash). */
+  get recovery(): Recovery {
+    return this.writer.recovery;
+  }
+
+  /** Index of the first record, or undefined while the log is empty. */
+  get firstIndex(): bigint | undefined {
+    return this.writer.nextIndex > this.header.baseIndex ? this.header.baseIndex : undefined;
+  }
+
+  /** Index of the newest record, or undefined while the log is empty. */
+  get lastIndex(): bigint | undefined {
+    return this.writer.nextIndex > this.header.baseIndex ? this.writer.nextIndex - 1n : undefined;
+  }
+
+  get nextIndex(): bigint {
+    return this.writer.nextIndex;
+  }
+
+  /** Bytes of the file, including records not yet written to it. */
+  get length(): number {
+    return this.writer.length;
+  }
+
+  /** Appends a record; returns its index. Durable once a later {@link sync} resolves. */
+  append(typeCode: bigint, payload: Uint8Array): bigint {
+    this.checkOpen();
+    const offset = recordStartOffset(this.writer.length, this.header.blockSize);
+    const index = this.writer.append(typeCode, payload);
+    this.cache.add({ index, typeCode, payload: Buffer.from(payload), offset });
+    return index;
+  }
+
+  /** Appends records in order; returns the index of each. Checks them all before appending any. */
+  appendMany(records: readonly NewRecord[]): bigint[] {
+    this.checkOpen();
+    for (const record of records) {
+      if (!(record?.payload instanceof Uint8Array) || typeof record.typeCode !== 'bigint') {
+        throw new LsfsError('INVALID_ARGUMENT', 'each record needs a bigint typeCode and a Uint8Array payload');
+      }
+    }
+    return records.map((record) => this.append(record.typeCode, record.payload));
+  }
+
+  /** Makes every record appended so far durable; concurrent calls share one fdatasync. */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    await this.writer.sync();
+  }
+
+  /** The record with `index`: from the cache of recent records, or read and checked from the file. */
+  async get(index: bigint): Promise<LsfsRecord> {
+    this.checkOpen();
+    const cached = this.cache.get(index);
+    if (cached !== undefined) return cached;
+    await this.catchUp(index);
+    return this.reader.get(index);
+  }
+
+  /** Records in index order from `from` (default: the first). */
+  async *records(options: { from?: bigint; mode?: ScanMode; report?: ScanReport } = {}): AsyncGenerator<LsfsRecord> {
+    this.checkOpen();
+    await this.catchUp(this.lastIndex);
+    yield* this.reader.records(options);
+  }
+
+  /** Records from the newest back to the first. */
+  async *recordsBackward(): AsyncGenerator<LsfsRecord> {
+    this.checkOpen();
+    await this.catchUp(this.lastIndex);
+    yield* this.reader.recordsBackward();
+  }
+
+  /** Reads every byte of the file and checks every checksum. */
+  async verify(onProgress?: (bytesDone: number, bytesTotal: number) => void): Promise<VerifyReport> {
+    this.checkOpen();
+    await this.catchUp(this.lastIndex);
+    return this.reader.verify(onProgress);
+  }
+
+  /** Syncs and closes the file, and releases the writer lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader.detach();
+    await this.writer.close();
+  }
+
+  /** Makes the reader's view include record `index` (written to the file, reader refreshed). */
+  private async catchUp(index: bigint | undefined): Promise<void> {
+    if (index === undefined || (this.reader.lastIndex !== undefined && index <= this.reader.lastIndex)) return;
+    await this.writer.flush();
+    await this.reader.refresh(this.writer.writtenLength);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new LsfsError('CLOSED', `record log ${this.path} is closed`, { path: this.path });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Finding the end of the log from the tail (spec §10), in a number of block reads that does not
+ * grow with the file: the last block with a valid header, parsed; earlier blocks only for a record
+ * cut off at the tail.
+ */
+import { decodeBlockHeader } from '../format/block-header.js';
+import { BLOCK_HEADER_SIZE, FILE_HEADER_SIZE, SliceKind } from '../format/constants.js';
+import { type Damage, damage, damageToError } from '../format/damage.js';
+import type { ParsedBlock } from './block-parser.js';
+import type { BlockSource } from './block-source.js';
+import type { TornTail } from './record.js';
+import { hasIntactStructureAfter } from './structure-probe.js';
+
+export interface TailState {
+  /** E: where the last whole record ends; the file's length once the torn tail is cut. */
+  readonly end: number;
+  /** Index of the last whole record, or undefined when the file holds none. */
+  readonly lastIndex: bigint | undefined;
+  /** Index the next appended record gets. */
+  readonly nextIndex: bigint;
+  /** The torn tail: bytes after `end`, cut off by a writer on open. */
+  readonly torn: TornTail | undefined;
+}
+
+/** A record end found in a block: where it ends and its index. */
+interface RecordEnd {
+  readonly end: number;
+  readonly index: bigint;
+}
+
+export async function findTail(source: BlockSource): Promise<TailState> {
+  const lastValid = await lastBlockWithValidHeader(source);
+  const block = await source.block(lastValid);
+  const { recordEnd, damageAt } = lastRecordEndIn(block, source.blockSize, source.size);
+  if (damageAt !== undefined && (await hasIntactStructureAfter(source, damageAt.offset))) {
+    throw damageToError(damageAt, source.file.path);
+  }
+  const found = recordEnd ?? (await recordEndBefore(source, lastValid));
+  const end = found?.end ?? FILE_HEADER_SIZE;
+  const lastIndex = found?.index;
+  const nextIndex = lastIndex === undefined ? source.header.baseIndex : lastIndex + 1n;
+  const torn: TornTail | undefined = end < source.size ? { code: 'TORN_TAIL', offset: end, length: source.size - end } : undefined;
+  return { end, lastIndex, nextIndex, torn };
+}
+
+async function lastBlockWithValidHeader(source: BlockSource): Promise<number> {
+  const { blockSize, fileId } = source.header;
+  for (let block = source.lastBlock; block > 0; block--) {
+    const offset = block * blockSize;
+    const bytes = await source.file.read(offset, Math.min(BLOCK_HEADER_SIZE, source.size - offset));
+    if (!('code' in decodeBlockHeader(bytes, block, offset, fileId, blockSize))) return block;
+  }
+  return 0;
+}
+
+/**
+ * The last record end in `block` before its first damage, and that damage. A block that parses
+ * clean to its end while the file goes on is damaged at the next block's start (whose header
+ * failed, or this would not be the last block with a valid header).
+ */
+function lastRecordEndIn(block: ParsedBlock, blockSize: number, fileSize: number): { recordEnd: RecordEnd | undefined; damageAt: Damage | undefined } {
+  let recordEnd: RecordEnd | undefined;
+  let nextStart = block.firstIndex as bigint;
+  for (const [position, item] of block.items.entries()) {
+    if (item.type === 'damage') return { recordEnd, damageAt: item.damage };
+    const { slice } = item;
+    const end = slice.offset + slice.size;
+    if (position === 0 && (slice.kind === SliceKind.Middle || slice.kind === SliceKind.Last)) {
+      if (slice.kind === SliceKind.Last) recordEnd = { end, index: nextStart };
+      nextStart += 1n;
+    } else if (slice.kind === SliceKind.Full || slice.kind === SliceKind.First) {
+      const index = nextStart++;
+      if (slice.kind === SliceKind.Full) recordEnd = { end, index };
+    }
+  }
+  const blockEnd = block.offset + blockSize;
+  if (fileSize > blockEnd) {
+    return { recordEnd, damageAt: damage('TORN_TAIL', blockEnd, fileSize - blockEnd, `block ${block.blockNumber + 1} has no valid header`) };
+  }
+  return { recordEnd, damageAt: undefined };
+}
+
+/** Walks back from `block` to the last record end before it (a record cut off at the tail). */
+async function recordEndBefore(source: BlockSource, block: number): Promise<RecordEnd | undefined> {
+  for (let previous = block - 1; previous >= 0; previous--) {
+    const parsed = await source.block(previous);
+    const damageFound = parsed.headerDamage ?? parsed.items.find((item) => item.type === 'damage')?.damage;
+    if (damageFound !== undefined) throw damageToError(damageFound, source.file.path);
+    const { recordEnd } = lastRecordEndIn(parsed, source.blockSize, parsed.offset + source.blockSize);
+    if (recordEnd !== undefined) return recordEnd;
+  }
+  return undefined;
+}
