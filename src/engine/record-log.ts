@@ -109,6 +109,12 @@ export class RecordLog {
     return records.map((record) => this.append(record.typeCode, record.payload));
   }
 
+  /** Writes appended records to the file without syncing: readers in other processes then see them. */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.writer.flush();
+  }
+
   /** Makes every record appended so far durable; concurrent calls share one fdatasync. */
   async sync(): Promise<void> {
     this.checkOpen();

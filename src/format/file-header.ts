@@ -67,10 +67,8 @@ export function decodeFileHeader(bytes: Uint8Array): FileHeader | Damage {
   if (reservedAt !== undefined) {
     return damage('UNSUPPORTED_FEATURE', reservedAt, FILE_HEADER_SIZE, 'file header sets a reserved field or feature flag');
   }
+  // Every u64 base index is readable: at 2^64-1 the file can hold no record (RSF-003).
   const baseIndex = view.readBigUInt64LE(FileHeaderField.baseIndex);
-  if (baseIndex > MAX_RECORD_INDEX + 1n) {
-    return damage('INDEX_OVERFLOW', FileHeaderField.baseIndex, FILE_HEADER_SIZE, `base index ${baseIndex} exceeds the largest record index`);
-  }
   return { blockSize: 2 ** log2, fileId: view.readBigUInt64LE(FileHeaderField.fileId), baseIndex };
 }
 

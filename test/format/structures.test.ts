@@ -1,0 +1,159 @@
+/** Unit tests of each on-disk structure (spec §3–§8), byte for byte. */
+import { describe, expect, it } from 'vitest';
+import { test as propTest } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { CRC32C_CHECK_VALUE, crc32c } from '../../src/format/crc32c.js';
+import { decodeFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
+import { decodeBlockHeader, encodeBlockHeader } from '../../src/format/block-header.js';
+import { decodeSlice, sealSlice } from '../../src/format/slice.js';
+import { bytesLeftInBlock, encodeRecord, encodedRecordSize, recordStartOffset } from '../../src/format/layout.js';
+import { FILE_MAGIC, MAX_RECORD_INDEX, MIN_RECORD_START, SliceKind } from '../../src/format/constants.js';
+import { blockSizeArb, payloadLengthArb } from '../support/arbitraries.js';
+
+describe('CRC-32C (§3)', () => {
+  it('has the check value 0xE3069283 and chains', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(CRC32C_CHECK_VALUE);
+    expect(crc32c(Buffer.alloc(0))).toBe(0);
+    expect(crc32c(Buffer.from('56789'), crc32c(Buffer.from('1234')))).toBe(CRC32C_CHECK_VALUE);
+  });
+});
+
+describe('file header (§4)', () => {
+  const header = { blockSize: 4096, fileId: 0x1122334455667788n, baseIndex: 1000n };
+  const bytes = encodeFileHeader(header);
+
+  it('lays out the fields of the byte table', () => {
+    expect(bytes.length).toBe(64);
+    expect(bytes.subarray(0, 8).equals(Buffer.from(FILE_MAGIC))).toBe(true);
+    expect(bytes.readUInt16LE(8)).toBe(1);
+    expect(bytes[10]).toBe(12);
+    expect(bytes.readUInt32LE(12)).toBe(0);
+    expect(bytes.readBigUInt64LE(16)).toBe(header.fileId);
+    expect(bytes.readBigUInt64LE(24)).toBe(1000n);
+    expect(bytes.subarray(32, 60).every((b) => b === 0)).toBe(true);
+    expect(bytes.readUInt32LE(60)).toBe(crc32c(bytes.subarray(0, 60)));
+    expect(decodeFileHeader(bytes)).toEqual(header);
+  });
+
+  const withCrc = (mutate: (b: Buffer) => void) => {
+    const copy = Buffer.from(bytes);
+    mutate(copy);
+    copy.writeUInt32LE(crc32c(copy.subarray(0, 60)), 60);
+    return copy;
+  };
+  const cases: [string, Buffer, string, number][] = [
+    ['short file', bytes.subarray(0, 63), 'TRUNCATED_HEADER', 0],
+    ['bad magic', withCrc((b) => (b[1] = 0x4d)), 'BAD_MAGIC', 0],
+    ['version 2 (checked before the CRC)', (() => { const b = Buffer.from(bytes); b.writeUInt16LE(2, 8); return b; })(), 'UNSUPPORTED_VERSION', 8],
+    ['bad CRC', (() => { const b = Buffer.from(bytes); b[20]! ^= 1; return b; })(), 'CHECKSUM_MISMATCH', 60],
+    ['block size 2^8', withCrc((b) => (b[10] = 8)), 'BAD_BLOCK_SIZE', 10],
+    ['block size 2^17', withCrc((b) => (b[10] = 17)), 'BAD_BLOCK_SIZE', 10],
+    ['reserved_0 set', withCrc((b) => (b[11] = 1)), 'UNSUPPORTED_FEATURE', 11],
+    ['feature flag set', withCrc((b) => b.writeUInt32LE(4, 12)), 'UNSUPPORTED_FEATURE', 12],
+    ['reserved_1 set', withCrc((b) => (b[59] = 1)), 'UNSUPPORTED_FEATURE', 32],
+  ];
+  it.each(cases.map(([name, input, code, offset]) => ({ name, input, code, offset })))('$name → $code at $offset (RSF-022 order)', ({ input, code, offset }) => {
+    expect(decodeFileHeader(input)).toMatchObject({ code, offset });
+  });
+
+  it('accepts base index MAX_RECORD_INDEX + 1 (an empty file that can take no record)', () => {
+    expect(decodeFileHeader(withCrc((b) => b.writeBigUInt64LE(MAX_RECORD_INDEX + 1n, 24)))).toMatchObject({ baseIndex: MAX_RECORD_INDEX + 1n });
+  });
+
+  it('refuses to encode what the spec forbids', () => {
+    expect(() => encodeFileHeader({ ...header, blockSize: 4095 })).toThrow(expect.objectContaining({ code: 'BAD_BLOCK_SIZE' }));
+    expect(() => encodeFileHeader({ ...header, blockSize: 256 })).toThrow(expect.objectContaining({ code: 'BAD_BLOCK_SIZE' }));
+    expect(() => encodeFileHeader({ ...header, fileId: -1n })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => encodeFileHeader({ ...header, baseIndex: 2n ** 64n - 1n })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('block header (§5)', () => {
+  const fileId = 77n;
+  const bytes = encodeBlockHeader({ fileId, blockNumber: 3, firstIndex: 9n });
+  it('lays out the fields and checks them in RSF-031 order', () => {
+    expect(bytes.toString('latin1', 0, 4)).toBe('LSBK');
+    expect(bytes.readUInt32LE(4)).toBe(crc32c(bytes.subarray(8, 32)));
+    expect(decodeBlockHeader(bytes, 3, 3 * 512, fileId, 512)).toEqual({ fileId, blockNumber: 3, firstIndex: 9n });
+    expect(decodeBlockHeader(bytes, 4, 4 * 512, fileId, 512)).toMatchObject({ code: 'MISPLACED_BLOCK', offset: 2048 });
+    expect(decodeBlockHeader(bytes, 3, 1536, 78n, 512)).toMatchObject({ code: 'FOREIGN_BLOCK', offset: 1536 });
+    const badCrc = Buffer.from(bytes);
+    badCrc[30]! ^= 0x80;
+    expect(decodeBlockHeader(badCrc, 3, 1536, fileId, 512)).toMatchObject({ code: 'CHECKSUM_MISMATCH', offset: 1536 });
+    const badMagic = Buffer.from(bytes);
+    badMagic[0] = 0;
+    expect(decodeBlockHeader(badMagic, 3, 1536, fileId, 512)).toMatchObject({ code: 'BAD_MAGIC', offset: 1536 });
+    expect(decodeBlockHeader(bytes.subarray(0, 31), 3, 1536, fileId, 512)).toMatchObject({ code: 'TORN_TAIL', offset: 1536 });
+  });
+});
+
+describe('slice (§6)', () => {
+  const fileId = 5n;
+  const at = 100;
+  const block = Buffer.alloc(512);
+  block.set(Buffer.from('hello world!'), 8);
+  sealSlice(block, 0, SliceKind.Full, 12, fileId, at);
+
+  it('is header, data, trailer with the context of §3', () => {
+    expect(block.readUInt16LE(0)).toBe(0x4c53);
+    expect(block[2]).toBe(SliceKind.Full);
+    expect(block.readUInt16LE(4)).toBe(12);
+    const context = Buffer.alloc(16);
+    context.writeBigUInt64LE(fileId, 0);
+    context.writeBigUInt64LE(BigInt(at), 8);
+    expect(block.readUInt16LE(6)).toBe(crc32c(Buffer.concat([context, block.subarray(0, 6)])) & 0xffff);
+    expect(block.readUInt32LE(20)).toBe(crc32c(Buffer.concat([context, block.subarray(0, 20)])));
+    expect(decodeSlice(block, 0, at, 512, fileId)).toMatchObject({ kind: SliceKind.Full, dataLength: 12, size: 24 });
+  });
+
+  it('fails at another offset or in another file (misplaced or stale slice)', () => {
+    expect(decodeSlice(block, 0, at + 512, 512, fileId)).toMatchObject({ code: 'CHECKSUM_MISMATCH', skippable: false });
+    expect(decodeSlice(block, 0, at, 512, fileId + 1n)).toMatchObject({ code: 'CHECKSUM_MISMATCH', skippable: false });
+  });
+
+  it('reports data damage as skippable and header damage as not', () => {
+    const data = Buffer.from(block);
+    data[10]! ^= 1;
+    expect(decodeSlice(data, 0, at, 512, fileId)).toMatchObject({ code: 'CHECKSUM_MISMATCH', skippable: true, offset: at, length: 24 });
+    const kind = Buffer.from(block);
+    kind[2] = 9;
+    expect(decodeSlice(kind, 0, at, 512, fileId)).toMatchObject({ code: 'CHECKSUM_MISMATCH', skippable: false });
+    expect(decodeSlice(block, 0, at, 20, fileId)).toMatchObject({ code: 'BAD_SLICE' });
+    expect(decodeSlice(block.subarray(0, 7), 0, at, 512, fileId)).toMatchObject({ code: 'TORN_TAIL' });
+    expect(decodeSlice(block.subarray(0, 23), 0, at, 512, fileId)).toMatchObject({ code: 'TORN_TAIL' });
+  });
+});
+
+describe('canonical layout (§8)', () => {
+  propTest.prop([blockSizeArb.chain((b) => fc.tuple(fc.constant(b), fc.array(payloadLengthArb(b), { maxLength: 12 })))])(
+    'encodedRecordSize predicts encodeRecord, and a record starts where recordStartOffset says',
+    ([blockSize, lengths]) => {
+      let position = 64;
+      lengths.forEach((length, i) => {
+        const bytes = encodeRecord(position, BigInt(i), 1n, Buffer.alloc(length, 0xaa), { blockSize, fileId: 1n });
+        expect(bytes.length).toBe(encodedRecordSize(position, length, { blockSize, fileId: 1n }));
+        const start = recordStartOffset(position, blockSize);
+        expect(bytes.readUInt16LE(start - position)).toBe(0x4c53);
+        expect(bytes.subarray(0, start - position - (start === position ? 0 : 32)).every((b) => b === 0)).toBe(true);
+        position += bytes.length;
+      });
+    },
+  );
+
+  it('pads only when fewer than 24 bytes are left, and only when the next record comes', () => {
+    const blockSize = 512;
+    // A first record that leaves exactly 23 bytes in block 0: 512 - 64 - 23 = 425 bytes = 12 + 12 + 401.
+    const first = encodeRecord(64, 0n, 1n, Buffer.alloc(401), { blockSize, fileId: 1n });
+    expect(first.length).toBe(425);
+    expect(bytesLeftInBlock(64 + 425, blockSize)).toBe(23);
+    const second = encodeRecord(489, 1n, 1n, Buffer.alloc(0), { blockSize, fileId: 1n });
+    expect(second.length).toBe(23 + 32 + 24);
+    expect(second.subarray(0, 23).every((b) => b === 0)).toBe(true);
+    expect(second.toString('latin1', 23, 27)).toBe('LSBK');
+    // 24 left: the next record starts in the same block, as a FIRST slice holding just its header.
+    const exact = encodeRecord(488, 1n, 1n, Buffer.alloc(5), { blockSize, fileId: 1n });
+    expect(exact[2]).toBe(SliceKind.First);
+    expect(exact.readUInt16LE(4)).toBe(12);
+    expect(MIN_RECORD_START).toBe(24);
+  });
+});
