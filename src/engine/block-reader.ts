@@ -16,6 +16,8 @@ import { type TailState, findTail } from './tail.js';
 
 /** Blocks read at once by full scans: large sequential reads for verify throughput. */
 const SCAN_READ_AHEAD_BLOCKS = 256;
+/** Progress reports at most every this many bytes. */
+const PROGRESS_STEP_BYTES = 1 << 20;
 
 export interface VerifyReport extends ScanReport {
   readonly records: number;
@@ -171,18 +173,22 @@ export class BlockReader {
   /** Reads every byte and checks every checksum (a salvage scan): what is intact and what is not. */
   async verify(onProgress?: (bytesDone: number, bytesTotal: number) => void): Promise<VerifyReport> {
     this.checkOpen();
-    const report: ScanReport = { gaps: [], tail: undefined };
+    const scanner = new Scanner(this.source, { mode: 'salvage', readAheadBlocks: SCAN_READ_AHEAD_BLOCKS, materialize: false });
     let records = 0;
     let firstIndex: bigint | undefined;
     let lastIndex: bigint | undefined;
-    for await (const record of this.records({ mode: 'salvage', report })) {
+    let reported = 0;
+    await scanner.visit((record) => {
       records++;
       firstIndex ??= record.index;
       lastIndex = record.index;
-      onProgress?.(record.offset, this.source.size);
-    }
+      if (onProgress !== undefined && record.offset - reported >= PROGRESS_STEP_BYTES) {
+        reported = record.offset;
+        onProgress(record.offset, this.source.size);
+      }
+    });
     onProgress?.(this.source.size, this.source.size);
-    return { ...report, records, firstIndex, lastIndex, bytes: this.source.size };
+    return { ...scanner.report, records, firstIndex, lastIndex, bytes: this.source.size };
   }
 
   async close(): Promise<void> {

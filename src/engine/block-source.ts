@@ -5,8 +5,13 @@
 import type { StorageFile } from '../io/storage.js';
 import type { FileHeader } from '../format/file-header.js';
 import { type ParsedBlock, parseBlock } from './block-parser.js';
+import { decodeBlockHeader } from '../format/block-header.js';
+import { BLOCK_HEADER_SIZE } from '../format/constants.js';
+import type { Damage } from '../format/damage.js';
 
 const DEFAULT_CACHE_BLOCKS = 64;
+/** Block headers remembered for lookups: 1 Mi entries is about 100 MB of index at most. */
+const FIRST_INDEX_CACHE_LIMIT = 1 << 20;
 
 export class BlockSource {
   readonly header: FileHeader;
@@ -14,6 +19,8 @@ export class BlockSource {
   /** File size this source reads up to; bytes beyond it are not part of the view. */
   size: number;
   private readonly cache = new Map<number, ParsedBlock>();
+  /** `first_index` of blocks whose header was checked: they never change while the file only grows. */
+  private readonly firstIndexes = new Map<number, bigint>();
   private readonly cacheLimit: number;
 
   constructor(file: StorageFile, header: FileHeader, size: number, cacheLimit = DEFAULT_CACHE_BLOCKS) {
@@ -41,6 +48,7 @@ export class BlockSource {
   resize(size: number): void {
     const firstTouched = Math.floor(Math.min(size, this.size) / this.header.blockSize);
     for (const blockNumber of [...this.cache.keys()]) if (blockNumber >= firstTouched) this.cache.delete(blockNumber);
+    for (const blockNumber of [...this.firstIndexes.keys()]) if (blockNumber >= firstTouched) this.firstIndexes.delete(blockNumber);
     this.size = size;
   }
 
@@ -61,6 +69,23 @@ export class BlockSource {
     const parsed = parseBlock(await this.readBlockBytes(blockNumber), blockNumber, this.header);
     this.remember(parsed);
     return parsed;
+  }
+
+  /**
+   * The checked `first_index` of a block from its header alone (one 32-byte read, then cached):
+   * what the binary search of lookups needs. Returns the damage when the header is bad.
+   */
+  async firstIndexOf(blockNumber: number): Promise<bigint | Damage> {
+    if (blockNumber === 0) return this.header.baseIndex;
+    const known = this.firstIndexes.get(blockNumber);
+    if (known !== undefined) return known;
+    const offset = blockNumber * this.header.blockSize;
+    const bytes = await this.file.read(offset, Math.min(BLOCK_HEADER_SIZE, this.size - offset));
+    const decoded = decodeBlockHeader(bytes, blockNumber, offset, this.header.fileId, this.header.blockSize);
+    if ('code' in decoded) return decoded;
+    if (this.firstIndexes.size >= FIRST_INDEX_CACHE_LIMIT) this.firstIndexes.clear();
+    this.firstIndexes.set(blockNumber, decoded.firstIndex);
+    return decoded.firstIndex;
   }
 
   /** Parses already-read bytes of a block and caches the result. */

@@ -14,7 +14,8 @@ export async function blockWhereRecordStarts(source: BlockSource, index: bigint,
   // Invariant: first_index(low) <= index, and every block after `high` has first_index > index.
   while (low < high) {
     const middle = Math.ceil((low + high) / 2);
-    const firstIndex = firstIndexOf(await source.block(middle));
+    const firstIndex = await source.firstIndexOf(middle);
+    if (typeof firstIndex !== 'bigint') throw damageToError(firstIndex, source.file.path);
     if (firstIndex <= index) low = middle;
     else high = middle - 1;
   }

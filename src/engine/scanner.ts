@@ -21,12 +21,18 @@ export interface ScanOptions {
   readonly fromIndex?: bigint;
   /** Blocks to read at once (read-ahead for full scans). */
   readonly readAheadBlocks?: number;
+  /** False for a check-only scan (verify): payloads are checked but not copied out (default true). */
+  readonly materialize?: boolean;
 }
+
+const NO_PAYLOAD = Buffer.alloc(0);
 
 interface PendingRecord {
   readonly index: bigint;
   readonly typeCode: bigint;
   readonly offset: number;
+  readonly payloadLength: number;
+  /** The payload being reassembled; empty in a check-only scan. */
   readonly payload: Buffer;
   /** Record data bytes (header and payload) placed so far. */
   filled: number;
@@ -65,6 +71,16 @@ export class Scanner {
 
   /** Yields records in index order; throws the interior damage in strict mode. */
   async *records(): AsyncGenerator<LsfsRecord> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /** Calls `onRecord` for each record in index order: a full scan without a promise per record. */
+  async visit(onRecord: (record: LsfsRecord) => void): Promise<void> {
+    for await (const batch of this.batches()) for (const record of batch) onRecord(record);
+  }
+
+  /** The records block by block; after interior damage (strict), those before it, then the error. */
+  private async *batches(): AsyncGenerator<LsfsRecord[]> {
     const startBlock = this.options.startBlock ?? 0;
     const readAhead = Math.max(1, this.options.readAheadBlocks ?? 1);
     try {
@@ -72,21 +88,22 @@ export class Scanner {
         const blocks = await this.readBlocks(block, Math.min(readAhead, this.source.lastBlock - block + 1));
         for (const parsed of blocks) {
           await this.consumeBlock(parsed);
-          yield* this.drain();
+          yield this.drain();
         }
       }
       this.finish();
     } catch (stop) {
-      yield* this.drain();
+      yield this.drain();
       if (!(stop instanceof TailReached)) throw stop;
       return;
     }
-    yield* this.drain();
+    yield this.drain();
   }
 
-  private *drain(): Generator<LsfsRecord> {
+  private drain(): LsfsRecord[] {
     const from = this.options.fromIndex;
-    for (const record of this.out.splice(0)) if (from === undefined || record.index >= from) yield record;
+    const records = this.out.splice(0);
+    return from === undefined ? records : records.filter((record) => record.index >= from);
   }
 
   private async readBlocks(first: number, count: number): Promise<ParsedBlock[]> {
@@ -174,8 +191,9 @@ export class Scanner {
     const header = recordHeader!;
     const bytes = this.blockBytesOf(slice.offset);
     const index = this.nextIndex++;
+    const materialize = this.options.materialize !== false;
     if (slice.kind === SliceKind.Full) {
-      const payload = Buffer.from(bytes.subarray(slice.dataStart + RECORD_HEADER_SIZE, slice.dataStart + slice.dataLength));
+      const payload = materialize ? Buffer.from(bytes.subarray(slice.dataStart + RECORD_HEADER_SIZE, slice.dataStart + slice.dataLength)) : NO_PAYLOAD;
       this.emit({ index, typeCode: header.typeCode, payload, offset: slice.offset }, slice.offset + slice.size);
       return;
     }
@@ -183,22 +201,22 @@ export class Scanner {
     if (stillNeeded > this.source.size - (slice.offset + slice.size)) {
       throw new SequenceDamage(damage('RECORD_TOO_LARGE', slice.offset, slice.size, `record of ${header.payloadLength} payload bytes needs ${stillNeeded} more bytes than the file holds`), false);
     }
-    const payload = Buffer.allocUnsafe(header.payloadLength);
-    bytes.copy(payload, 0, slice.dataStart + RECORD_HEADER_SIZE, slice.dataStart + slice.dataLength);
-    this.pending = { index, typeCode: header.typeCode, offset: slice.offset, payload, filled: slice.dataLength };
+    const payload = materialize ? Buffer.allocUnsafe(header.payloadLength) : NO_PAYLOAD;
+    if (materialize) bytes.copy(payload, 0, slice.dataStart + RECORD_HEADER_SIZE, slice.dataStart + slice.dataLength);
+    this.pending = { index, typeCode: header.typeCode, offset: slice.offset, payloadLength: header.payloadLength, payload, filled: slice.dataLength };
   }
 
   private continueRecord(item: SliceItem): void {
     const { slice } = item;
     const pending = this.pending;
     if (pending === undefined) throw this.sequenceError(item, `a ${SliceKind[slice.kind]} slice continues no record`, false);
-    const total = RECORD_HEADER_SIZE + pending.payload.length;
+    const total = RECORD_HEADER_SIZE + pending.payloadLength;
     const after = pending.filled + slice.dataLength;
     if (slice.kind === SliceKind.Middle ? after >= total : after !== total) {
       throw this.sequenceError(item, `slices of record ${pending.index} hold ${after} of its ${total} data bytes`, false);
     }
     const bytes = this.blockBytesOf(slice.offset);
-    bytes.copy(pending.payload, pending.filled - RECORD_HEADER_SIZE, slice.dataStart, slice.dataStart + slice.dataLength);
+    if (pending.payload !== NO_PAYLOAD) bytes.copy(pending.payload, pending.filled - RECORD_HEADER_SIZE, slice.dataStart, slice.dataStart + slice.dataLength);
     pending.filled = after;
     if (slice.kind === SliceKind.Last) {
       this.pending = undefined;

@@ -1,5 +1,5 @@
 /** Slices: an 8-byte header, the data, a 4-byte trailer (spec §6): encode and check. */
-import { crc32c, sliceContextCrc } from './crc32c.js';
+import { crc32c, crc32cSmall, sliceContextCrc } from './crc32c.js';
 import { SLICE_HEADER_SIZE, SLICE_MAGIC, SLICE_OVERHEAD, SliceKind } from './constants.js';
 import { type Damage, damage } from './damage.js';
 import { hex32 } from './file-header.js';
@@ -17,7 +17,7 @@ export function sealSlice(into: Buffer, at: number, kind: SliceKind, dataLength:
   into.writeUInt8(kind, at + 2);
   into.writeUInt8(0, at + 3);
   into.writeUInt16LE(dataLength, at + 4);
-  const headerCheck = crc32c(into.subarray(at, at + HEADER_CHECK_COVERS), contextCrc) & 0xffff;
+  const headerCheck = crc32cSmall(into, at, HEADER_CHECK_COVERS, contextCrc) & 0xffff;
   into.writeUInt16LE(headerCheck, at + 6);
   const sliceCrc = crc32c(into.subarray(at, at + SLICE_HEADER_SIZE + dataLength), contextCrc);
   into.writeUInt32LE(sliceCrc, at + SLICE_HEADER_SIZE + dataLength);
@@ -57,7 +57,7 @@ export function decodeSlice(block: Buffer, at: number, blockOffset: number, bloc
   }
   const contextCrc = sliceContextCrc(fileId, offset);
   const storedCheck = block.readUInt16LE(at + 6);
-  const actualCheck = crc32c(block.subarray(at, at + HEADER_CHECK_COVERS), contextCrc) & 0xffff;
+  const actualCheck = crc32cSmall(block, at, HEADER_CHECK_COVERS, contextCrc) & 0xffff;
   if (storedCheck !== actualCheck) {
     return { ...damage('CHECKSUM_MISMATCH', offset, toBlockEnd, `slice header check 0x${storedCheck.toString(16)} does not match 0x${actualCheck.toString(16)}`), skippable: false };
   }

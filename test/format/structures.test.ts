@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { test as propTest } from '@fast-check/vitest';
 import fc from 'fast-check';
-import { CRC32C_CHECK_VALUE, crc32c } from '../../src/format/crc32c.js';
+import { CRC32C_CHECK_VALUE, crc32c, crc32cSmall, sliceContextCrc } from '../../src/format/crc32c.js';
 import { decodeFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
 import { decodeBlockHeader, encodeBlockHeader } from '../../src/format/block-header.js';
 import { decodeSlice, sealSlice } from '../../src/format/slice.js';
@@ -156,4 +156,17 @@ describe('canonical layout (§8)', () => {
     expect(exact.readUInt16LE(4)).toBe(12);
     expect(MIN_RECORD_START).toBe(24);
   });
+});
+
+describe('CRC-32C short path', () => {
+  propTest.prop([fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 0, max: 0xffffffff }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })])(
+    'agrees with the library, and the context CRC is the CRC of the 16 context bytes',
+    (bytes, previous, fileId, offset) => {
+      expect(crc32cSmall(bytes, 0, bytes.length, previous)).toBe(crc32c(bytes, previous));
+      const context = Buffer.alloc(16);
+      context.writeBigUInt64LE(fileId, 0);
+      context.writeBigUInt64LE(BigInt(offset), 8);
+      expect(sliceContextCrc(fileId, offset)).toBe(crc32c(context));
+    },
+  );
 });
