@@ -5,7 +5,7 @@
  */
 import type { BlockItem, ParsedBlock } from '../engine/block-parser.js';
 import type { ScanReport } from '../engine/record.js';
-import { SliceKind } from '../format/constants.js';
+import { SliceKind, blockDataStart } from '../format/constants.js';
 
 export interface BlockRow {
   readonly block: number;
@@ -66,7 +66,8 @@ function statusOf(block: ParsedBlock, report: ScanReport): string {
   const codes = new Set<string>();
   if (block.headerDamage !== undefined) codes.add(block.headerDamage.code);
   for (const item of block.items) if (item.type === 'damage') codes.add(item.damage.code);
-  const start = block.offset;
+  // A gap runs up to the next record, so it takes in the next block's header: that alone is no damage of that block.
+  const start = block.offset + blockDataStart(block.blockNumber);
   const end = block.offset + block.bytes.length;
   const overlaps = (offset: number, length: number): boolean => length > 0 && offset < end && offset + length > start;
   for (const gap of report.gaps) if (overlaps(gap.offset, gap.length)) codes.add(gap.code);

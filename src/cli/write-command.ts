@@ -35,13 +35,19 @@ On success prints one JSON line: {"appended":N,"firstIndex":"...","lastIndex":".
 where firstIndex/lastIndex are the indexes of the records appended by this run (null if none)
 and size is the file's length.`;
 
-/** Bytes appended between waits for the writes to reach the OS: bounds memory when stdin outruns the disk. */
-const FLUSH_EVERY_BYTES = 4 << 20;
+/**
+ * Bytes appended between waits for the writes to reach the OS: bounds memory when stdin outruns
+ * the disk. Kept below BlockWriter's own 1 MiB background-flush threshold on purpose: that one
+ * compares with the bytes already written, so while a write is in flight every further append
+ * starts another write of just itself (a write per record).
+ */
+const FLUSH_EVERY_BYTES = 256 << 10;
 
 export async function writeCommand(path: string, options: WriteOptions, input: Readable, out: LineOutput): Promise<number> {
   const storage = new NodeStorage();
   await checkExistingFile(storage, path, options);
-  const log = await RecordLog.open(path, { storage, ...options });
+  // Nothing is read back here: no cache of recent records.
+  const log = await RecordLog.open(path, { storage, cacheRecords: 0, ...options });
   let summary: string;
   try {
     warnRecovery(log.recovery);

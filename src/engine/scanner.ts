@@ -197,12 +197,12 @@ export class Scanner {
       this.emit({ index, typeCode: header.typeCode, payload, offset: slice.offset }, slice.offset + slice.size);
       return;
     }
+    // RSF-005: a record whose rest needs more bytes than the file holds cannot be whole here (a
+    // crash cut it, or its length is damaged): check it slice by slice, allocate nothing for it.
     const stillNeeded = RECORD_HEADER_SIZE + header.payloadLength - slice.dataLength;
-    if (stillNeeded > this.source.size - (slice.offset + slice.size)) {
-      throw new SequenceDamage(damage('RECORD_TOO_LARGE', slice.offset, slice.size, `record of ${header.payloadLength} payload bytes needs ${stillNeeded} more bytes than the file holds`), false);
-    }
-    const payload = materialize ? Buffer.allocUnsafe(header.payloadLength) : NO_PAYLOAD;
-    if (materialize) bytes.copy(payload, 0, slice.dataStart + RECORD_HEADER_SIZE, slice.dataStart + slice.dataLength);
+    const canComplete = stillNeeded <= this.source.size - (slice.offset + slice.size);
+    const payload = materialize && canComplete ? Buffer.allocUnsafe(header.payloadLength) : NO_PAYLOAD;
+    if (payload !== NO_PAYLOAD) bytes.copy(payload, 0, slice.dataStart + RECORD_HEADER_SIZE, slice.dataStart + slice.dataLength);
     this.pending = { index, typeCode: header.typeCode, offset: slice.offset, payloadLength: header.payloadLength, payload, filled: slice.dataLength };
   }
 

@@ -8,18 +8,23 @@ import { SLICE_MAGIC, SLICE_OVERHEAD } from '../format/constants.js';
 import { isIntactSliceAt } from '../format/slice.js';
 import type { BlockSource } from './block-source.js';
 
-/** True when an intact structure starts after file offset `damageOffset` (and before the view's end). */
+/**
+ * True when an intact structure starts at or after file offset `damageOffset` (and before the
+ * view's end). "At" matters for damage found in a structure that is itself intact (a slice out of
+ * sequence, a block with the wrong `first_index`): a crash never makes one, so it is never a tail.
+ */
 export async function hasIntactStructureAfter(source: BlockSource, damageOffset: number): Promise<boolean> {
   const { blockSize, fileId } = source.header;
   const firstBlock = Math.floor(damageOffset / blockSize);
   // Block headers first: one small read each, and usually the very next one answers.
-  for (let block = firstBlock + 1; block <= source.lastBlock; block++) {
+  const firstBoundary = damageOffset % blockSize === 0 ? firstBlock : firstBlock + 1;
+  for (let block = Math.max(1, firstBoundary); block <= source.lastBlock; block++) {
     const bytes = await source.file.read(block * blockSize, Math.min(32, source.size - block * blockSize));
     if (!('code' in decodeBlockHeader(bytes, block, block * blockSize, fileId, blockSize))) return true;
   }
   for (let block = firstBlock; block <= source.lastBlock; block++) {
     const bytes = await source.readBlockBytes(block);
-    const from = block === firstBlock ? damageOffset - block * blockSize + 1 : 0;
+    const from = block === firstBlock ? damageOffset - block * blockSize : 0;
     if (hasIntactSliceFrom(bytes, from, block * blockSize, blockSize, fileId)) return true;
   }
   return false;

@@ -85,10 +85,16 @@ export function decodeSlice(block: Buffer, at: number, blockOffset: number, bloc
 }
 
 /**
- * True when an intact slice starts at `at` in `block` (spec §9's "intact structure"): magic,
- * header check and slice checksum all right for that place.
+ * True when an intact slice starts at `at` in `block` (spec §9's "intact structure"): its magic,
+ * `header_check` and `slice_crc` are right for that place, and it lies within its block. Kind and
+ * reserved byte do not matter here: a slice that has them wrong was still written whole.
  */
 export function isIntactSliceAt(block: Buffer, at: number, blockOffset: number, blockEnd: number, fileId: bigint): boolean {
   if (block.length - at < SLICE_OVERHEAD || block.readUInt16LE(at) !== SLICE_MAGIC) return false;
-  return !('code' in decodeSlice(block, at, blockOffset, blockEnd, fileId));
+  const contextCrc = sliceContextCrc(fileId, blockOffset + at);
+  if ((crc32cSmall(block, at, HEADER_CHECK_COVERS, contextCrc) & 0xffff) !== block.readUInt16LE(at + 6)) return false;
+  const dataLength = block.readUInt16LE(at + 4);
+  const end = at + SLICE_HEADER_SIZE + dataLength;
+  if (end + 4 > Math.min(blockEnd, block.length)) return false;
+  return crc32c(block.subarray(at, end), contextCrc) === block.readUInt32LE(end);
 }

@@ -11,6 +11,7 @@ import { seededRandom } from '../../src/io/memory-storage.js';
 import type { LsfsRecord, ScanReport } from '../../src/engine/record.js';
 import { blockSizeArb, memoryStorage, patternPayload, recordsArb, type GeneratedRecord } from '../support/arbitraries.js';
 import { buildFile } from '../support/build-file.js';
+import { readLsfsWithKaitai } from '../../spec/kaitai-wrapper.js';
 
 const PATH = '/mem/log.lsfs';
 
@@ -80,12 +81,20 @@ describe('crashes of the in-memory disk', () => {
       await log.flush();
       const summary = storage.crash(seededRandom(seed));
       const all = [...syncedRecords, ...unsyncedRecords];
+      // A read-only reader before any recovery: what the crash left is a torn tail, never an error.
+      const before = await readAll(storage, 'strict');
+      expect(before.error, JSON.stringify(summary)).toBeUndefined();
+      expect(before.records.length).toBeGreaterThanOrEqual(syncedRecords.length);
+      expectPrefixOf(before.records, all);
       const reopened = await RecordLog.open(PATH, { storage, create: false });
       const survived: LsfsRecord[] = [];
       for await (const record of reopened.records()) survived.push(record);
       expect(survived.length, JSON.stringify(summary)).toBeGreaterThanOrEqual(syncedRecords.length);
       expectPrefixOf(survived, all);
       await reopened.close();
+      const kaitai = readLsfsWithKaitai(storage.snapshot(PATH));
+      expect(kaitai.tail).toBeUndefined();
+      expect(kaitai.records.length).toBe(survived.length);
       const reading = await readAll(storage, 'strict');
       expect(reading.error).toBeUndefined();
       expect(reading.report.tail).toBeUndefined();

@@ -6,6 +6,7 @@ import { BlockReader } from '../../src/engine/block-reader.js';
 import { MemoryStorage } from '../../src/io/memory-storage.js';
 import { LsfsError } from '../../src/errors.js';
 import { MAX_PAYLOAD_LENGTH } from '../../src/format/constants.js';
+import { readLsfsWithKaitai } from '../../spec/kaitai-wrapper.js';
 import { blockSizeArb, memoryStorage, patternPayload, recordsArb, type GeneratedRecord } from '../support/arbitraries.js';
 
 const PATH = '/mem/log.lsfs';
@@ -37,6 +38,11 @@ describe('RecordLog round trip', () => {
       expectRecords((await collect(log.recordsBackward())).reverse(), records, baseIndex);
       for (let i = 0; i < records.length; i++) expectRecords([await log.get(baseIndex + BigInt(i))], [records[i]!], baseIndex + BigInt(i));
       await log.close();
+
+      // The second, independent reading: the Kaitai-generated parser and its wrapper.
+      const kaitai = readLsfsWithKaitai(storage.snapshot(PATH));
+      expect(kaitai.tail).toBeUndefined();
+      expectRecords(kaitai.records, records, baseIndex);
 
       const reader = await BlockReader.open(storage, PATH);
       expect(reader.tail).toBeUndefined();
