@@ -9,7 +9,7 @@
  */
 export { RecordLog, type RecordLogOptions, type NewRecord } from './engine/record-log.js';
 export { BlockWriter, type CreateOptions, type Recovery } from './engine/block-writer.js';
-export { BlockReader, type VerifyReport, readFileHeader } from './engine/block-reader.js';
+export { BlockReader, type ReaderOptions, type VerifyReport, readFileHeader } from './engine/block-reader.js';
 export type { LsfsRecord, Gap, TornTail, ScanReport } from './engine/record.js';
 export type { ScanMode } from './engine/scanner.js';
 export { LsfsError, isLsfsError, ERROR_CODES, type ErrorCode } from './errors.js';

@@ -4,7 +4,6 @@
  * part of the description (`verify` is the command that judges).
  */
 import type { VerifyReport } from '../engine/block-reader.js';
-import { BlockSource } from '../engine/block-source.js';
 import { FORMAT_VERSION } from '../format/constants.js';
 import { EXIT_OK } from './exit.js';
 import { type ColumnWidths, EDGE_BLOCKS, blocksToShow, describeBlock, formatRow, tableHeader } from './block-table.js';
@@ -61,13 +60,12 @@ function summaryLines(target: ReadTarget, report: VerifyReport): string[] {
 }
 
 async function writeBlockTable(target: ReadTarget, report: VerifyReport, all: boolean, out: LineOutput): Promise<void> {
-  // A source of its own: a small LRU of parsed blocks, read one at a time as rows go out.
-  const source = new BlockSource(target.file, target.header, target.size);
   const widths = columnWidths(target, report);
   await out.write(`\n${tableHeader(widths)}`);
-  for (const entry of blocksToShow(source.blockCount, all)) {
-    if (typeof entry === 'number') await out.write(formatRow(describeBlock(await source.block(entry), report), widths));
-    else await out.write(`${'…'.padStart(widths.block)}  ${entry.skipped} blocks …\n`);
+  const blockCount = Math.ceil(target.size / target.header.blockSize);
+  for (const entry of blocksToShow(blockCount, all)) {
+    if (typeof entry === 'number') await out.write(formatRow(describeBlock(await target.reader.block(entry), report), widths));
+    else await out.write(`${'…'.padStart(widths.block)} ${entry.skipped} blocks …\n`);
   }
 }
 

@@ -3,12 +3,13 @@
  * index, iterates forward and backward, and verifies every checksum. Read-only: it never changes
  * the file, so it may run in another process while a writer appends (RSF-074).
  */
-import { LsfsError } from '../errors.js';
+import { DAMAGE_CODES, LsfsError, isLsfsError } from '../errors.js';
 import { type FileHeader, decodeFileHeader } from '../format/file-header.js';
 import { FILE_HEADER_SIZE } from '../format/constants.js';
 import { damageToError } from '../format/damage.js';
 import type { Storage, StorageFile } from '../io/storage.js';
 import { BlockSource } from './block-source.js';
+import type { ParsedBlock } from './block-parser.js';
 import type { LsfsRecord, ScanReport, TornTail } from './record.js';
 import { blockWhereRecordStarts } from './record-locator.js';
 import { type ScanMode, Scanner } from './scanner.js';
@@ -18,6 +19,11 @@ import { type TailState, findTail } from './tail.js';
 const SCAN_READ_AHEAD_BLOCKS = 256;
 /** Progress reports at most every this many bytes. */
 const PROGRESS_STEP_BYTES = 1 << 20;
+
+export interface ReaderOptions {
+  /** Open even when the tail block has interior damage (for salvage reads and verify). */
+  readonly salvage?: boolean;
+}
 
 export interface VerifyReport extends ScanReport {
   readonly records: number;
@@ -40,18 +46,26 @@ export class BlockReader {
   private tailState: TailState;
   private closed = false;
 
-  private constructor(file: StorageFile, header: FileHeader, source: BlockSource, tail: TailState) {
+  /** The interior damage that kept a salvage open from finding the tail; undefined normally. */
+  readonly openDamage: LsfsError | undefined;
+
+  private constructor(file: StorageFile, header: FileHeader, source: BlockSource, tail: TailState, openDamage: LsfsError | undefined) {
     this.file = file;
     this.header = header;
     this.source = source;
     this.tailState = tail;
+    this.openDamage = openDamage;
   }
 
-  /** Opens `path` read-only: the header, then the tail (spec §10), in O(1) block reads. */
-  static async open(storage: Storage, path: string): Promise<BlockReader> {
+  /**
+   * Opens `path` read-only: the header, then the tail (spec §10), in O(1) block reads. Interior
+   * damage at the tail fails the open, unless `salvage` is set: the reader then opens without
+   * knowing its last index (see {@link openDamage}), for salvage reads and verify.
+   */
+  static async open(storage: Storage, path: string, options: ReaderOptions = {}): Promise<BlockReader> {
     const file = await storage.open(path, 'read');
     try {
-      return await BlockReader.over(file);
+      return await BlockReader.over(file, undefined, options);
     } catch (error) {
       await file.close();
       throw error;
@@ -59,10 +73,16 @@ export class BlockReader {
   }
 
   /** A reader over an already open file (the writer shares its handle). */
-  static async over(file: StorageFile, size?: number): Promise<BlockReader> {
+  static async over(file: StorageFile, size?: number, options: ReaderOptions = {}): Promise<BlockReader> {
     const header = await readFileHeader(file);
     const source = new BlockSource(file, header, size ?? (await file.size()));
-    return new BlockReader(file, header, source, await findTail(source));
+    try {
+      return new BlockReader(file, header, source, await findTail(source), undefined);
+    } catch (error) {
+      if (options.salvage !== true || !isLsfsError(error) || !DAMAGE_CODES.has(error.code)) throw error;
+      const unknownTail: TailState = { end: source.size, lastIndex: undefined, nextIndex: header.baseIndex, torn: undefined };
+      return new BlockReader(file, header, source, unknownTail, error);
+    }
   }
 
   get path(): string {
@@ -125,8 +145,12 @@ export class BlockReader {
     this.checkOpen();
     const mode = options.mode ?? 'strict';
     let startBlock = 0;
-    if (options.from !== undefined && this.lastIndex !== undefined && options.from > this.header.baseIndex) {
-      if (options.from > this.lastIndex) return;
+    // A salvage read starts at block 0 whatever `from` is: the binary search trusts block headers.
+    if (mode === 'strict' && options.from !== undefined && this.lastIndex !== undefined && options.from > this.header.baseIndex) {
+      if (options.from > this.lastIndex) {
+        if (options.report !== undefined) options.report.tail = this.tail;
+        return;
+      }
       startBlock = await blockWhereRecordStarts(this.source, options.from, this.lastBlock());
     }
     const scanner = new Scanner(this.source, {
@@ -148,11 +172,12 @@ export class BlockReader {
     }
   }
 
-  /** Records from the newest back to the first, block by block. */
-  async *recordsBackward(): AsyncGenerator<LsfsRecord> {
+  /** Records from the newest (or from index `from`) back to the first, block by block. */
+  async *recordsBackward(options: { from?: bigint } = {}): AsyncGenerator<LsfsRecord> {
     this.checkOpen();
     if (this.lastIndex === undefined) return;
-    let upTo = this.lastIndex;
+    if (options.from !== undefined && options.from < this.header.baseIndex) return;
+    let upTo = options.from !== undefined && options.from < this.lastIndex ? options.from : this.lastIndex;
     let searchLimit = this.lastBlock();
     for (;;) {
       const start = await blockWhereRecordStarts(this.source, upTo, searchLimit);
@@ -189,6 +214,15 @@ export class BlockReader {
     });
     onProgress?.(this.source.size, this.source.size);
     return { ...scanner.report, records, firstIndex, lastIndex, bytes: this.source.size };
+  }
+
+  /** Block `blockNumber` parsed into its slices and damage, for inspection tools (`lsfs inspect`). */
+  async block(blockNumber: number): Promise<ParsedBlock> {
+    this.checkOpen();
+    if (!Number.isInteger(blockNumber) || blockNumber < 0 || blockNumber > this.source.lastBlock) {
+      throw new LsfsError('INVALID_ARGUMENT', `no block ${blockNumber}: the file has ${this.source.blockCount}`, { path: this.path });
+    }
+    return this.source.block(blockNumber);
   }
 
   async close(): Promise<void> {

@@ -45,6 +45,7 @@ export class BlockWriter {
   private synced: number;
   private next: bigint;
   private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
   private writing: Promise<void> = Promise.resolve();
   private syncing: Promise<void> | undefined;
   private failure: LsfsError | undefined;
@@ -144,7 +145,10 @@ export class BlockWriter {
     const bytes = encodeRecord(this.position, this.next, typeCode, payload, this.header);
     this.buffered.push(bytes);
     this.position += bytes.length;
-    if (this.position - this.written >= FLUSH_THRESHOLD_BYTES) void this.flush().catch(() => undefined);
+    this.bufferedBytes += bytes.length;
+    // A write in the background once enough is buffered; its failure is kept and reported by the
+    // next call (the writer is then failed).
+    if (this.bufferedBytes >= FLUSH_THRESHOLD_BYTES) void this.flush().catch(() => undefined);
     return this.next++;
   }
 
@@ -154,6 +158,7 @@ export class BlockWriter {
     const chunks = this.buffered;
     if (chunks.length === 0) return this.writing;
     this.buffered = [];
+    this.bufferedBytes = 0;
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     const at = this.position - bytes.length;
     this.writing = this.writing.then(async () => {

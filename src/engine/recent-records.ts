@@ -10,6 +10,10 @@ export class RecentRecords {
     private readonly maxBytes: number,
   ) {}
 
+  get enabled(): boolean {
+    return this.maxRecords > 0 && this.maxBytes > 0;
+  }
+
   get(index: bigint): LsfsRecord | undefined {
     return this.byIndex.get(index);
   }

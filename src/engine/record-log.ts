@@ -94,7 +94,8 @@ export class RecordLog {
     this.checkOpen();
     const offset = recordStartOffset(this.writer.length, this.header.blockSize);
     const index = this.writer.append(typeCode, payload);
-    this.cache.add({ index, typeCode, payload: Buffer.from(payload), offset });
+    // A copy: the caller may reuse its buffer after append returns.
+    if (this.cache.enabled) this.cache.add({ index, typeCode, payload: Buffer.from(payload), offset });
     return index;
   }
 
@@ -137,11 +138,11 @@ export class RecordLog {
     yield* this.reader.records(options);
   }
 
-  /** Records from the newest back to the first. */
-  async *recordsBackward(): AsyncGenerator<LsfsRecord> {
+  /** Records from the newest (or from index `from`) back to the first. */
+  async *recordsBackward(options: { from?: bigint } = {}): AsyncGenerator<LsfsRecord> {
     this.checkOpen();
     await this.catchUp(this.lastIndex);
-    yield* this.reader.recordsBackward();
+    yield* this.reader.recordsBackward(options);
   }
 
   /** Reads every byte of the file and checks every checksum. */

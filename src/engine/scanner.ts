@@ -253,7 +253,7 @@ export class Scanner {
   private async onDamage(found: Damage, startsRecord: boolean | undefined): Promise<void> {
     const interior = await hasIntactStructureAfter(this.source, found.offset);
     if (this.options.mode === 'strict') {
-      if (interior) throw damageToError(found);
+      if (interior) throw damageToError(found, this.source.file.path);
       this.endAtTail();
     }
     if (!interior && this.gap === undefined) this.endAtTail();

@@ -19,10 +19,10 @@ export interface FileHeader {
   readonly baseIndex: bigint;
 }
 
-/** The 64 bytes of a file header. Throws `INVALID_ARGUMENT`/`BAD_BLOCK_SIZE` on values the spec forbids. */
+/** The 64 bytes of a file header. Throws `INVALID_ARGUMENT` on values the spec forbids. */
 export function encodeFileHeader(header: FileHeader): Buffer {
   if (!isValidBlockSize(header.blockSize)) {
-    throw new LsfsError('BAD_BLOCK_SIZE', `block size ${header.blockSize} is not a power of two from 512 to 65536`);
+    throw new LsfsError('INVALID_ARGUMENT', `block size ${header.blockSize} is not a power of two from 512 to 65536`);
   }
   checkU64('file id', header.fileId);
   if (header.baseIndex < 0n || header.baseIndex > MAX_RECORD_INDEX) {
