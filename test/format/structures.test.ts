@@ -61,8 +61,8 @@ describe('file header (§4)', () => {
   });
 
   it('refuses to encode what the spec forbids', () => {
-    expect(() => encodeFileHeader({ ...header, blockSize: 4095 })).toThrow(expect.objectContaining({ code: 'BAD_BLOCK_SIZE' }));
-    expect(() => encodeFileHeader({ ...header, blockSize: 256 })).toThrow(expect.objectContaining({ code: 'BAD_BLOCK_SIZE' }));
+    expect(() => encodeFileHeader({ ...header, blockSize: 4095 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => encodeFileHeader({ ...header, blockSize: 256 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => encodeFileHeader({ ...header, fileId: -1n })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => encodeFileHeader({ ...header, baseIndex: 2n ** 64n - 1n })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
