@@ -42,6 +42,8 @@ interface OpenGap {
   readonly code: string;
   readonly offset: number;
   readonly message: string;
+  /** End of the last lost range in the gap: bytes after it are not lost (yet). */
+  end: number;
 }
 
 /** Thrown inside the scan to stop it at the torn tail (strict and salvage alike). */
@@ -55,7 +57,10 @@ export class Scanner {
   private pending: PendingRecord | undefined;
   /** File offset where the last whole record read ends: E of spec §10. */
   private lastRecordEnd: number;
+  /** End of the last returned record or reported gap: where a torn tail would start (salvage). */
+  private coveredEnd: number;
   private gap: OpenGap | undefined;
+  private lastReturnedIndex: bigint | undefined;
   /** True until the first block's leading continuation (if any) has been passed over. */
   private resyncing: boolean;
   private readonly out: LsfsRecord[] = [];
@@ -66,6 +71,7 @@ export class Scanner {
     this.nextIndex = source.header.baseIndex;
     const startBlock = options.startBlock ?? 0;
     this.lastRecordEnd = startBlock === 0 ? 64 : startBlock * source.blockSize;
+    this.coveredEnd = this.lastRecordEnd;
     this.resyncing = startBlock > 0;
   }
 
@@ -156,7 +162,10 @@ export class Scanner {
     }
     this.nextIndex = firstIndex + 1n;
     const [leading, ...rest] = block.items;
-    if (leading?.type === 'slice' && leading.slice.kind === SliceKind.Last) this.lastRecordEnd = leading.slice.offset + leading.slice.size;
+    if (leading?.type === 'slice' && leading.slice.kind === SliceKind.Last) {
+      this.lastRecordEnd = leading.slice.offset + leading.slice.size;
+      this.coveredEnd = this.lastRecordEnd;
+    }
     return rest;
   }
 
@@ -166,7 +175,9 @@ export class Scanner {
     const continues = startsWithContinuation(block.items);
     const expected = this.pending !== undefined ? this.pending.index : continues ? this.nextIndex - 1n : this.nextIndex;
     if (firstIndex === expected) return true;
-    if (this.options.mode === 'salvage' && this.gap !== undefined && firstIndex >= this.nextIndex - 1n) {
+    // RSF-072 (4): after a gap the block's own first_index is trusted, unless it goes backwards.
+    const lowest = this.lastReturnedIndex === undefined ? this.source.header.baseIndex : this.lastReturnedIndex + 1n;
+    if (this.options.mode === 'salvage' && this.gap !== undefined && firstIndex >= lowest) {
       this.nextIndex = continues ? firstIndex + 1n : firstIndex;
       return true;
     }
@@ -225,8 +236,10 @@ export class Scanner {
   }
 
   private emit(record: LsfsRecord, end: number): void {
-    this.closeGap(record.offset);
+    this.closeGap();
+    this.lastReturnedIndex = record.index;
     this.lastRecordEnd = end;
+    this.coveredEnd = end;
     this.out.push(record);
   }
 
@@ -247,8 +260,8 @@ export class Scanner {
 
   /**
    * Handles damage: strict scans stop (an error when interior, the torn tail otherwise); salvage
-   * scans open or extend a gap. `startsRecord` is defined when the scan resumes after the damaged
-   * slice, and says whether that slice used up an index (RSF-073).
+   * scans open or extend a gap (RSF-072). `startsRecord` is defined when the scan resumes after the
+   * damaged slice, and says whether that slice used up an index (RSF-073).
    */
   private async onDamage(found: Damage, startsRecord: boolean | undefined): Promise<void> {
     const interior = await hasIntactStructureAfter(this.source, found.offset);
@@ -256,38 +269,40 @@ export class Scanner {
       if (interior) throw damageToError(found, this.source.file.path);
       this.endAtTail();
     }
-    if (!interior && this.gap === undefined) this.endAtTail();
-    const start = Math.min(found.offset, this.pending?.offset ?? found.offset);
-    this.pending = undefined;
-    if (this.gap === undefined) this.gap = { code: found.code, offset: start, message: found.message };
-    if (startsRecord === true) this.nextIndex++;
     if (!interior) {
-      this.closeGap(this.source.size);
-      throw new TailReached();
+      this.closeGap();
+      this.endAtTail();
     }
+    // A record in progress is lost from its FIRST slice on; the damage loses its own range.
+    const start = Math.min(found.offset, this.pending?.offset ?? found.offset);
+    const end = found.offset + found.length;
+    this.pending = undefined;
+    if (this.gap === undefined) this.gap = { code: found.code, offset: start, message: found.message, end };
+    else this.gap.end = Math.max(this.gap.end, end);
+    if (startsRecord === true) this.nextIndex++;
   }
 
+  /** Stops the scan: bytes after the last returned record or gap are the torn tail (spec §10). */
   private endAtTail(): never {
-    this.report.tail = { code: 'TORN_TAIL', offset: this.lastRecordEnd, length: this.source.size - this.lastRecordEnd };
+    const start = this.coveredEnd;
+    if (start < this.source.size) this.report.tail = { code: 'TORN_TAIL', offset: start, length: this.source.size - start };
     this.pending = undefined;
     throw new TailReached();
   }
 
-  private closeGap(until: number): void {
+  /** Reports the open gap, which ends where its last lost range ends. */
+  private closeGap(): void {
     if (this.gap === undefined) return;
-    const gap: Gap = { code: this.gap.code, offset: this.gap.offset, length: until - this.gap.offset, message: this.gap.message };
-    this.report.gaps.push(gap);
+    const { code, offset, end, message } = this.gap;
+    this.report.gaps.push({ code, offset, length: end - offset, message } satisfies Gap);
+    this.coveredEnd = Math.max(this.coveredEnd, end);
     this.gap = undefined;
   }
 
-  /** The end of the file: an open gap runs to it; otherwise bytes after the last record are the torn tail. */
+  /** The end of the file: an open gap is reported; bytes after the last record or gap are the torn tail. */
   private finish(): void {
-    if (this.gap !== undefined) {
-      this.pending = undefined;
-      this.closeGap(this.source.size);
-      return;
-    }
-    if (this.lastRecordEnd < this.source.size) this.endAtTail();
+    this.closeGap();
+    if (this.coveredEnd < this.source.size) this.endAtTail();
   }
 }
 

@@ -31,6 +31,7 @@ interface RecordEnd {
 export async function findTail(source: BlockSource): Promise<TailState> {
   const lastValid = await lastBlockWithValidHeader(source);
   const block = await source.block(lastValid);
+  await checkContinuation(source, block);
   const { recordEnd, damageAt } = lastRecordEndIn(block, source.blockSize, source.size);
   if (damageAt !== undefined && (await hasIntactStructureAfter(source, damageAt.offset))) {
     throw damageToError(damageAt, source.file.path);
@@ -78,6 +79,35 @@ function lastRecordEndIn(block: ParsedBlock, blockSize: number, fileSize: number
     return { recordEnd, damageAt: damage('TORN_TAIL', blockEnd, fileSize - blockEnd, `block ${block.blockNumber + 1} has no valid header`) };
   }
   return { recordEnd, damageAt: undefined };
+}
+
+/**
+ * A tail block that begins with a MIDDLE or LAST slice must continue what the block before it
+ * ends with: that block is read too (one more block: still O(1)), so that open agrees with a full
+ * read on the last index even for crafted files.
+ */
+async function checkContinuation(source: BlockSource, block: ParsedBlock): Promise<void> {
+  const first = block.items[0];
+  if (first?.type !== 'slice' || (first.slice.kind !== SliceKind.Middle && first.slice.kind !== SliceKind.Last)) return;
+  const previous = await source.block(block.blockNumber - 1);
+  const damageFound = previous.headerDamage ?? previous.items.find((item) => item.type === 'damage')?.damage;
+  if (damageFound !== undefined) throw damageToError(damageFound, source.file.path);
+  const last = previous.items.at(-1);
+  const ownerIndex = last === undefined ? undefined : recordOfLastSlice(previous);
+  if (last?.type === 'slice' && (last.slice.kind === SliceKind.First || last.slice.kind === SliceKind.Middle) && ownerIndex === block.firstIndex) return;
+  const { slice } = first;
+  throw damageToError(damage('BAD_SLICE', slice.offset, slice.size, `block ${block.blockNumber} begins with a ${SliceKind[slice.kind]} slice that continues no record of block ${previous.blockNumber}`), source.file.path);
+}
+
+/** Index of the record that owns the last slice of a block (all of whose items are intact slices). */
+function recordOfLastSlice(block: ParsedBlock): bigint {
+  let owner = block.firstIndex as bigint;
+  block.items.forEach((item, position) => {
+    if (item.type !== 'slice') return;
+    const starts = item.slice.kind === SliceKind.Full || item.slice.kind === SliceKind.First;
+    if (starts && position > 0) owner += 1n;
+  });
+  return owner;
 }
 
 /** Walks back from `block` to the last record end before it (a record cut off at the tail). */

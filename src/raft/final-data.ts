@@ -155,11 +155,16 @@ export class FinalData {
     return this.lengths[0] + this.lengths[1];
   }
 
-  /** Makes `state` the current state, durably (RLG-070); the caller serialises updates. */
-  async write(state: HardState): Promise<void> {
+  /** The payload holding `state`; `INVALID_ARGUMENT` (before any I/O) when it is too large. */
+  prepare(state: HardState): Buffer {
+    return checkedPayload(state);
+  }
+
+  /** Makes the prepared `payload` the current state, durably (RLG-070); the caller serialises updates. */
+  async write(payload: Buffer): Promise<void> {
     const slot: Slot = this.current === 0 ? 1 : 0;
     const generation = this.generation + 1n;
-    const bytes = encodeFinalData(slot, generation, checkedPayload(state));
+    const bytes = encodeFinalData(slot, generation, payload);
     const file = this.files[slot];
     if (file === undefined) {
       await this.storage.createAtomically(this.paths[slot], bytes);
