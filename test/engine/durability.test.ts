@@ -47,6 +47,7 @@ function expectPrefixOf(records: LsfsRecord[], expected: readonly GeneratedRecor
 }
 
 describe('truncation after a sync point', () => {
+  // covers RSF-063, RSF-071, RSF-081, RSF-082
   it('every cut of a multi-block file keeps every record before it and opens for appending', async () => {
     const records = [0, 1, 40, 400, 1200, 0, 3000, 13, 460].map((length, i) => ({ typeCode: BigInt(i), payload: patternPayload(length, i) }));
     const { bytes, ends } = buildFile(records, { blockSize: 512 });
@@ -70,6 +71,7 @@ describe('truncation after a sync point', () => {
 });
 
 describe('crashes of the in-memory disk', () => {
+  // covers RSF-064, RSF-070, RSF-074, RSF-081, RSF-082
   propTest.prop([blockSizeArb.chain((blockSize) => fc.tuple(fc.constant(blockSize), recordsArb(blockSize, 16), recordsArb(blockSize, 16))), fc.integer()], { numRuns: 150 })(
     'a crash loses no synced record and a reopened log returns no damaged one',
     async ([blockSize, syncedRecords, unsyncedRecords], seed) => {
@@ -103,6 +105,7 @@ describe('crashes of the in-memory disk', () => {
 });
 
 describe('single bit flips', () => {
+  // covers RSF-011, RSF-070, RSF-072, RSF-100, RSF-101
   it('every bit flip in a small file is detected, and no read returns damaged data', async () => {
     const records = [0, 5, 300, 700, 20].map((length, i) => ({ typeCode: BigInt(i * 1000), payload: patternPayload(length, i) }));
     const { bytes } = buildFile(records, { blockSize: 512 });
@@ -128,4 +131,40 @@ describe('single bit flips', () => {
       else expect(damageAt, `bit ${bit}`).toBeLessThanOrEqual(bit >> 3);
     }
   }, 120_000);
+});
+
+describe('properties over random files', () => {
+  // covers RSF-071, RSF-081, RSF-082: a cut anywhere after a sync point keeps every synced record.
+  propTest.prop([blockSizeArb.chain((blockSize) => fc.tuple(fc.constant(blockSize), recordsArb(blockSize, 12))), fc.nat(), fc.nat()], { numRuns: 100 })(
+    'cutting a file at any byte after a sync point loses no synced record',
+    async ([blockSize, records], syncPick, cutPick) => {
+      const { bytes, ends } = buildFile(records, { blockSize });
+      const syncedCount = records.length === 0 ? 0 : syncPick % (records.length + 1);
+      const syncPoint = syncedCount === 0 ? 64 : ends[syncedCount - 1]!;
+      const cut = syncPoint + (cutPick % (bytes.length - syncPoint + 1));
+      const storage = await memoryStorage();
+      await storage.createAtomically(PATH, bytes.subarray(0, cut));
+      const reading = await readAll(storage, 'strict');
+      expect(reading.error).toBeUndefined();
+      expect(reading.records.length).toBeGreaterThanOrEqual(syncedCount);
+      expectPrefixOf(reading.records, records);
+    },
+  );
+
+  // covers RSF-011, RSF-100: any single flipped bit is reported, and never returned as data.
+  propTest.prop([blockSizeArb.chain((blockSize) => fc.tuple(fc.constant(blockSize), recordsArb(blockSize, 10))), fc.nat()], { numRuns: 150 })(
+    'flipping any single bit of a file is detected',
+    async ([blockSize, records], bitPick) => {
+      const { bytes } = buildFile(records, { blockSize });
+      const bit = bitPick % (bytes.length * 8);
+      const flipped = Buffer.from(bytes);
+      flipped[bit >> 3]! ^= 1 << (bit & 7);
+      const storage = await memoryStorage();
+      await storage.createAtomically(PATH, flipped);
+      const strict = await readAll(storage, 'strict');
+      const detected = strict.error !== undefined || strict.report.tail !== undefined || strict.records.length < records.length;
+      expect(detected, `bit ${bit} went unnoticed`).toBe(true);
+      expectPrefixOf(strict.records, records);
+    },
+  );
 });

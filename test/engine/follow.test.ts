@@ -24,6 +24,7 @@ async function storages(): Promise<[string, Storage, string][]> {
 }
 
 describe('a reader following a writer', async () => {
+  // covers RSF-074
   for (const [name, storage, path] of await storages()) {
     it(`sees every flushed record and nothing torn (${name})`, async () => {
       const log = await RecordLog.open(path, { storage, blockSize: 512 });

@@ -27,6 +27,7 @@ function expectRecords(actual: { index: bigint; typeCode: bigint; payload: Buffe
 }
 
 describe('RecordLog round trip', () => {
+  // covers RSF-060, RSF-080, RSF-090, RSF-091
   propTest.prop([blockSizeArb.chain((blockSize) => fc.tuple(fc.constant(blockSize), recordsArb(blockSize))), fc.bigInt({ min: 0n, max: 2n ** 63n })], { numRuns: 60 })(
     'any records read back identically forward, backward, by index and after reopen',
     async ([blockSize, records], baseIndex) => {
@@ -76,6 +77,7 @@ describe('RecordLog round trip', () => {
 });
 
 describe('RecordLog under bad input', () => {
+  // covers RSF-004, RSF-064, RSF-065
   it('refuses bad type codes, payloads and indexes with typed errors', async () => {
     const storage = await memoryStorage();
     const log = await RecordLog.open(PATH, { storage });

@@ -11,6 +11,7 @@ import { FILE_MAGIC, MAX_RECORD_INDEX, MIN_RECORD_START, SliceKind } from '../..
 import { blockSizeArb, payloadLengthArb } from '../support/arbitraries.js';
 
 describe('CRC-32C (§3)', () => {
+  // covers RSF-010
   it('has the check value 0xE3069283 and chains', () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(CRC32C_CHECK_VALUE);
     expect(crc32c(Buffer.alloc(0))).toBe(0);
@@ -19,6 +20,7 @@ describe('CRC-32C (§3)', () => {
 });
 
 describe('file header (§4)', () => {
+  // covers RSF-020, RSF-022
   const header = { blockSize: 4096, fileId: 0x1122334455667788n, baseIndex: 1000n };
   const bytes = encodeFileHeader(header);
 
@@ -69,6 +71,7 @@ describe('file header (§4)', () => {
 });
 
 describe('block header (§5)', () => {
+  // covers RSF-030, RSF-031
   const fileId = 77n;
   const bytes = encodeBlockHeader({ fileId, blockNumber: 3, firstIndex: 9n });
   it('lays out the fields and checks them in RSF-031 order', () => {
@@ -88,6 +91,7 @@ describe('block header (§5)', () => {
 });
 
 describe('slice (§6)', () => {
+  // covers RSF-040, RSF-041, RSF-042
   const fileId = 5n;
   const at = 100;
   const block = Buffer.alloc(512);
@@ -125,6 +129,7 @@ describe('slice (§6)', () => {
 });
 
 describe('canonical layout (§8)', () => {
+  // covers RSF-060, RSF-061
   propTest.prop([blockSizeArb.chain((b) => fc.tuple(fc.constant(b), fc.array(payloadLengthArb(b), { maxLength: 12 })))])(
     'encodedRecordSize predicts encodeRecord, and a record starts where recordStartOffset says',
     ([blockSize, lengths]) => {

@@ -1,0 +1,404 @@
+/**
+ * The behaviour every LogAPI implementation shares (spec §3), run against MemoryLog and
+ * LsfsRaftLog on both storages. Each rule is checked, then checked again after a restart.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LogAPI, NewEntry } from '../../src/raft/index.js';
+import { ALL_KINDS, type Subject } from './support/subjects.js';
+import { bytes, codeOf, observe, plainEntry, text } from './support/observe.js';
+
+const entry = (term: number, command = `c${term}`, extra: Partial<NewEntry> = {}): NewEntry => ({ term, command: text(command), ...extra });
+
+async function fill(log: LogAPI, terms: number[]): Promise<void> {
+  for (const [i, term] of terms.entries()) await log.append(entry(term, `e${i + 1}`));
+}
+
+async function commands(log: LogAPI): Promise<(string | undefined)[]> {
+  const last = await log.getLastIndex();
+  const out: (string | undefined)[] = [];
+  for (let index = 1; index <= last; index++) {
+    const read = await log.read(index);
+    out.push(read === undefined ? undefined : new TextDecoder().decode(read.command));
+  }
+  return out;
+}
+
+describe.each(ALL_KINDS)('$name', (kind) => {
+  let subject: Subject;
+  let log: LogAPI;
+  const restart = async () => {
+    await subject.restart();
+    log = subject.log;
+  };
+
+  beforeEach(async () => {
+    let clock = 1_000_000;
+    subject = await kind.create({ now: () => (clock += 10) });
+    log = subject.log;
+  });
+  afterEach(async () => {
+    await subject.dispose();
+  });
+
+  describe('a new log', () => {
+    it('reports the empty values', async () => {
+      expect(await log.getTerm()).toBe(0);
+      expect(await log.getVotedFor()).toBeUndefined();
+      expect(await log.getUri()).toBeUndefined();
+      expect(await log.getBroken()).toBe(false);
+      expect(await log.getFirstIndex()).toBeUndefined();
+      expect(await log.getLastIndex()).toBe(0);
+      expect(await log.getLastTerm()).toBe(0);
+      expect(await log.getCommitIndex()).toBe(0);
+      expect(await log.getAppliedIndex()).toBe(0);
+      expect(await log.getSnapshot()).toBeUndefined();
+      expect(await log.getClusterConfig()).toBeUndefined();
+      expect(await log.read()).toBeUndefined();
+      expect(await log.read(1)).toBeUndefined();
+      const stats = await log.getStats();
+      expect(stats).toMatchObject({ firstIndex: undefined, lastIndex: 0, lastTerm: 0, recordCount: 0, recordsSinceSnapshot: 0, recordsPerMinute: 0, snapshotIndex: undefined, lastRecordTime: undefined });
+    });
+
+    it('is the same after a restart', async () => {
+      const before = await observe(log);
+      await restart();
+      expect(await observe(log)).toEqual(before);
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('rejects every call with CLOSED after stop, and works again after start', async () => {
+      await log.append(entry(1));
+      await log.stop();
+      await log.stop();
+      for (const call of [
+        () => log.getTerm(),
+        () => log.setTerm(2),
+        () => log.append(entry(1)),
+        () => log.read(1),
+        () => log.getStats(),
+        () => log.installSnapshot({ index: 1, term: 1 }),
+        () => log.getClusterConfig(),
+      ]) {
+        expect(await codeOf(call)).toBe('CLOSED');
+      }
+      await log.start();
+      await log.start();
+      expect(await log.getLastIndex()).toBe(1);
+    });
+  });
+
+  describe('term and vote', () => {
+    it('setTerm raises the term and clears the vote; the same term keeps it; a lower one is refused', async () => {
+      await log.setTerm(3);
+      await log.setVotedFor('n1');
+      await log.setTerm(3);
+      expect(await log.getVotedFor()).toBe('n1');
+      expect(await codeOf(() => log.setTerm(2))).toBe('INVALID_ARGUMENT');
+      expect(await log.getTerm()).toBe(3);
+      await log.setTerm(5);
+      expect(await log.getVotedFor()).toBeUndefined();
+      expect(await log.incrTerm()).toBe(6);
+      await log.setVotedFor('n2');
+      expect(await log.incrTerm()).toBe(7);
+      expect(await log.getVotedFor()).toBeUndefined();
+      await log.setVotedFor('n3');
+      await restart();
+      expect(await log.getTerm()).toBe(7);
+      expect(await log.getVotedFor()).toBe('n3');
+    });
+
+    it('allows one vote per term', async () => {
+      await log.setVotedFor('n1');
+      await log.setVotedFor('n1');
+      expect(await codeOf(() => log.setVotedFor('n2'))).toBe('INVALID_ARGUMENT');
+      expect(await log.getVotedFor()).toBe('n1');
+    });
+
+    it('refuses malformed terms and ids', async () => {
+      for (const term of [-1, 1.5, Number.NaN, 2 ** 53, '3' as unknown as number]) expect(await codeOf(() => log.setTerm(term))).toBe('INVALID_ARGUMENT');
+      for (const id of ['', '\ud800', 'x'.repeat(1025), 7 as unknown as string]) {
+        expect(await codeOf(() => log.setVotedFor(id))).toBe('INVALID_ARGUMENT');
+        expect(await codeOf(() => log.setUri(id))).toBe('INVALID_ARGUMENT');
+      }
+      expect(await log.getVotedFor()).toBeUndefined();
+      await log.setVotedFor('ñ-😀'.repeat(10));
+      expect(await log.getVotedFor()).toBe('ñ-😀'.repeat(10));
+    });
+  });
+
+  describe('uri and broken mark', () => {
+    it('are stored durably', async () => {
+      await log.setUri('mcpy://node-1');
+      await log.setBroken();
+      await restart();
+      expect(await log.getUri()).toBe('mcpy://node-1');
+      expect(await log.getBroken()).toBe(true);
+      await log.setFixed();
+      await log.setUri('mcpy://node-2');
+      await restart();
+      expect(await log.getBroken()).toBe(false);
+      expect(await log.getUri()).toBe('mcpy://node-2');
+    });
+  });
+
+  describe('append and read', () => {
+    it('assigns consecutive indexes from 1 and stores every field', async () => {
+      const first = await log.append({ term: 1, command: bytes(1, 2, 3), result: bytes(9), error: true, code: 'TERM_START', serial: 2 ** 40, leaderId: 'leader-ü' });
+      expect(first).toEqual({ index: 1, term: 1, command: bytes(1, 2, 3), result: bytes(9), error: true, code: 'TERM_START', serial: 2 ** 40, leaderId: 'leader-ü', committed: false, applied: false });
+      const second = await log.append({ term: 2 });
+      expect(second).toEqual({ index: 2, term: 2, command: new Uint8Array(0), result: undefined, error: false, code: 'CLIENT_COMMAND', serial: undefined, leaderId: undefined, committed: false, applied: false });
+      const many = await log.appendMulti([entry(2), { term: 3, code: 'CLUSTER_CONFIG', leaderId: '', result: new Uint8Array(0) }]);
+      expect(many.map((e) => e.index)).toEqual([3, 4]);
+      expect(await log.appendMulti([])).toEqual([]);
+      await restart();
+      expect(await log.read(1)).toEqual(first);
+      expect(await log.read(2)).toEqual(second);
+      expect(await log.read(4)).toEqual(many[1]);
+      expect(await log.read()).toEqual(many[1]);
+      expect(await log.getFirstIndex()).toBe(1);
+      expect(await log.getLastIndex()).toBe(4);
+      expect(await log.getLastTerm()).toBe(3);
+    });
+
+    it('never shares bytes with the caller', async () => {
+      const command = bytes(1, 2, 3);
+      const stored = await log.append({ term: 1, command });
+      command[0] = 99;
+      stored.command[1] = 99;
+      expect((await log.read(1))!.command).toEqual(bytes(1, 2, 3));
+    });
+
+    it('refuses a term below the last term, and a batch with any bad entry, changing nothing', async () => {
+      await fill(log, [1, 2]);
+      expect(await codeOf(() => log.append(entry(1)))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.appendMulti([entry(2), entry(3), entry(2)]))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.appendMulti([entry(2), { term: 3, code: 'NOPE' as never }]))).toBe('INVALID_ARGUMENT');
+      for (const bad of [null, {}, { term: -1 }, { term: 1.5 }, { term: 2, command: 'text' }, { term: 2, serial: -1 }, { term: 2, leaderId: 5 }, { term: 2, error: 1 }]) {
+        expect(await codeOf(() => log.append(bad as NewEntry))).toBe('INVALID_ARGUMENT');
+      }
+      expect(await codeOf(() => log.appendMulti('x' as never))).toBe('INVALID_ARGUMENT');
+      expect(await commands(log)).toEqual(['e1', 'e2']);
+    });
+
+    it('reads undefined where there is no entry, and refuses indexes below 1', async () => {
+      await fill(log, [1]);
+      expect(await log.read(2)).toBeUndefined();
+      expect(await log.read(1000)).toBeUndefined();
+      expect(await codeOf(() => log.read(0))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.read(-3))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.read(1.5))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.read(Number.NaN))).toBe('INVALID_ARGUMENT');
+    });
+
+    it('gives concurrent appends distinct consecutive indexes', async () => {
+      const stored = await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(entry(1, `p${i}`))));
+      expect(stored.map((e) => e.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      await restart();
+      for (const e of stored) expect(await log.read(e.index)).toEqual(e);
+    });
+  });
+
+  describe('insert and deleteAllFrom', () => {
+    it('insert replaces the entry at its index and deletes the rest', async () => {
+      await fill(log, [1, 1, 2, 2, 2]);
+      const stored = await log.insert({ index: 3, term: 3, command: text('new') });
+      expect(stored).toMatchObject({ index: 3, term: 3, committed: false });
+      expect(await commands(log)).toEqual(['e1', 'e2', 'new']);
+      expect(await log.getLastTerm()).toBe(3);
+      await log.append(entry(3, 'after'));
+      await restart();
+      expect(await commands(log)).toEqual(['e1', 'e2', 'new', 'after']);
+    });
+
+    it('insert at the next index appends', async () => {
+      await fill(log, [1]);
+      await log.insert({ index: 2, term: 1, command: text('x') });
+      expect(await commands(log)).toEqual(['e1', 'x']);
+    });
+
+    it('insert refuses indexes outside the log, committed entries and backward terms', async () => {
+      await fill(log, [1, 2, 3]);
+      await log.markCommitted(1);
+      expect(await codeOf(() => log.insert({ index: 5, term: 3 }))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.insert({ index: 0, term: 3 }))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.insert({ index: 1, term: 3 }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.insert({ index: 3, term: 1 }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.insert({ term: 3 } as never))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.insert({ index: 2.5, term: 3 }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.insert({ index: 2, term: -1 }))).toBe('INVALID_ARGUMENT');
+      expect(await commands(log)).toEqual(['e1', 'e2', 'e3']);
+      await log.insert({ index: 2, term: 2, command: text('ok') });
+      expect(await commands(log)).toEqual(['e1', 'ok']);
+    });
+
+    it('deleteAllFrom cuts the log; the next index is a no-op; committed or outside is refused', async () => {
+      await fill(log, [1, 1, 2, 3]);
+      await log.markCommitted(1);
+      expect(await codeOf(() => log.deleteAllFrom(1))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.deleteAllFrom(6))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.deleteAllFrom(0))).toBe('INDEX_OUT_OF_RANGE');
+      await log.deleteAllFrom(5);
+      expect(await log.getLastIndex()).toBe(4);
+      await log.deleteAllFrom(3);
+      expect(await log.getLastIndex()).toBe(2);
+      expect(await log.getLastTerm()).toBe(1);
+      expect(await log.read(3)).toBeUndefined();
+      await log.append(entry(4, 'x'));
+      await restart();
+      expect(await commands(log)).toEqual(['e1', 'e2', 'x']);
+      await log.deleteAllFrom(2);
+      await log.deleteAllFrom(2);
+      await restart();
+      expect(await commands(log)).toEqual(['e1']);
+    });
+
+    it('survives many cuts and appends in a row', async () => {
+      const expected: string[] = [];
+      for (let round = 0; round < 12; round++) {
+        for (let i = 0; i < 5; i++) {
+          await log.append(entry(round + 1, `r${round}-${i}`));
+          expected.push(`r${round}-${i}`);
+        }
+        const cut = expected.length - 2;
+        await log.deleteAllFrom(cut + 1);
+        expected.splice(cut);
+      }
+      await restart();
+      expect(await commands(log)).toEqual(expected);
+    });
+  });
+
+  describe('commit and applied indexes', () => {
+    it('rise within the log, never go down, and mark entries', async () => {
+      await fill(log, [1, 1, 1, 1]);
+      expect(await codeOf(() => log.markCommitted(5))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.markCommitted(0))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.markApplied(1))).toBe('INVALID_ARGUMENT');
+      await log.markCommitted(3);
+      await log.markCommitted(2);
+      expect(await log.getCommitIndex()).toBe(3);
+      expect(await codeOf(() => log.markApplied(4))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.markApplied(5))).toBe('INDEX_OUT_OF_RANGE');
+      await log.markApplied(2);
+      await log.markApplied(1);
+      expect(await log.getAppliedIndex()).toBe(2);
+      await restart();
+      expect((await log.read(2))!).toMatchObject({ committed: true, applied: true });
+      expect((await log.read(3))!).toMatchObject({ committed: true, applied: false });
+      expect((await log.read(4))!).toMatchObject({ committed: false, applied: false });
+      expect(await log.getCommitIndex()).toBe(3);
+      expect(await log.getAppliedIndex()).toBe(2);
+    });
+  });
+
+  describe('snapshots', () => {
+    it('delete the entries they cover and keep the rest', async () => {
+      await fill(log, [1, 1, 2, 2, 3, 3]);
+      await log.installSnapshot({ index: 3, term: 2 });
+      expect(await log.getSnapshot()).toEqual({ index: 3, term: 2 });
+      expect(await log.getFirstIndex()).toBe(4);
+      expect(await log.getLastIndex()).toBe(6);
+      expect(await log.getLastTerm()).toBe(3);
+      expect(await log.getCommitIndex()).toBe(3);
+      expect(await log.getAppliedIndex()).toBe(3);
+      expect(await log.read(3)).toBeUndefined();
+      expect(await log.read(4)).toMatchObject({ index: 4, committed: false });
+      expect(await log.getStats()).toMatchObject({ firstIndex: 4, lastIndex: 6, recordCount: 3, recordsSinceSnapshot: 3, snapshotIndex: 3 });
+      await restart();
+      expect(await commands(log)).toEqual([undefined, undefined, undefined, 'e4', 'e5', 'e6']);
+      expect(await codeOf(() => log.deleteAllFrom(3))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.insert({ index: 3, term: 3 }))).toBe('INDEX_OUT_OF_RANGE');
+    });
+
+    it('at or past the last index leave no entry, and the log goes on from there', async () => {
+      await fill(log, [1, 1, 2]);
+      await log.installSnapshot({ index: 3, term: 2 });
+      expect(await log.getFirstIndex()).toBeUndefined();
+      expect(await log.getLastIndex()).toBe(3);
+      expect(await log.getLastTerm()).toBe(2);
+      expect(await log.read()).toBeUndefined();
+      await log.installSnapshot({ index: 10, term: 4 });
+      expect(await log.getLastIndex()).toBe(10);
+      expect(await log.getLastTerm()).toBe(4);
+      expect(await codeOf(() => log.append(entry(3)))).toBe('INVALID_ARGUMENT');
+      expect((await log.append(entry(4, 'x'))).index).toBe(11);
+      await restart();
+      expect(await log.getFirstIndex()).toBe(11);
+      expect(await log.read()).toMatchObject({ index: 11, term: 4 });
+      expect(await log.getStats()).toMatchObject({ recordCount: 1, recordsSinceSnapshot: 1, snapshotIndex: 10 });
+    });
+
+    it('refuse going back, a different term at the same index, and a term contradicting a kept entry', async () => {
+      await fill(log, [1, 1, 2, 2]);
+      await log.installSnapshot({ index: 2, term: 1 });
+      expect(await codeOf(() => log.installSnapshot({ index: 1, term: 1 }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.installSnapshot({ index: 2, term: 2 }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.installSnapshot({ index: 3, term: 1 }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.installSnapshot({ index: 0, term: 1 }))).toBe('INDEX_OUT_OF_RANGE');
+      expect(await codeOf(() => log.installSnapshot({ index: 3, term: -1 }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => log.installSnapshot(null as never))).toBe('INVALID_ARGUMENT');
+      await log.installSnapshot({ index: 2, term: 1 });
+      // At the last index the entry's term does not matter: no entry after it is kept.
+      await log.installSnapshot({ index: 4, term: 7 });
+      expect(await log.getLastTerm()).toBe(7);
+    });
+
+    it('free whole segment files after many entries', async () => {
+      for (let i = 0; i < 60; i++) await log.append(entry(1, `e${i + 1}-${'x'.repeat(100)}`));
+      const bytesBefore = (await log.getStats()).bytesOnDisk;
+      await log.installSnapshot({ index: 55, term: 1 });
+      await restart();
+      expect(await log.getFirstIndex()).toBe(56);
+      expect((await log.read(56))!.command.length).toBeGreaterThan(100);
+      expect((await log.getStats()).bytesOnDisk).toBeLessThanOrEqual(bytesBefore);
+    });
+  });
+
+  describe('cluster config', () => {
+    it('round-trips as JSON and is copied', async () => {
+      const config = { nodes: { a: { uri: 'a', isAdding: true }, b: { uri: 'b' } }, pendingNode: null, settings: { heartbeatPeriod: 0.5, usePreVote: true } };
+      await log.saveClusterConfig(config);
+      const read = (await log.getClusterConfig()) as { nodes: Record<string, { uri: string }> };
+      read.nodes.a!.uri = 'changed';
+      await restart();
+      expect(await log.getClusterConfig()).toEqual(config);
+    });
+
+    it('refuses what is not a JSON cluster config', async () => {
+      const cyclic: Record<string, unknown> = { nodes: {} };
+      cyclic.self = cyclic;
+      for (const bad of [null, [], 'x', { nodes: 3 }, { nodes: { a: {} } }, { nodes: {}, x: Number.NaN }, { nodes: {}, f: () => 1 }, { nodes: {}, d: new Date() }, cyclic, { nodes: {}, big: 'x'.repeat(1 << 20) }]) {
+        expect(await codeOf(() => log.saveClusterConfig(bad as never))).toBe('INVALID_ARGUMENT');
+      }
+      expect(await log.getClusterConfig()).toBeUndefined();
+    });
+  });
+
+  describe('stats', () => {
+    it('count records and their times', async () => {
+      await fill(log, [1, 1, 1]);
+      const stats = await log.getStats();
+      expect(stats).toMatchObject({ firstIndex: 1, lastIndex: 3, lastTerm: 1, recordCount: 3, recordsSinceSnapshot: 3, recordsPerMinute: 3, snapshotIndex: undefined });
+      expect(stats.lastRecordTime).toBeGreaterThan(1_000_000);
+      expect(stats.bytesOnDisk).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  it('keeps everything across a restart', async () => {
+    await log.setTerm(4);
+    await log.setVotedFor('n2');
+    await log.setUri('u');
+    await log.saveClusterConfig({ nodes: { n1: { uri: 'n1' } } });
+    await fill(log, [1, 2, 2, 3, 4, 4, 4]);
+    await log.markCommitted(5);
+    await log.markApplied(4);
+    await log.installSnapshot({ index: 2, term: 2 });
+    await log.insert({ index: 7, term: 4, command: text('ins') });
+    const before = await observe(log);
+    await restart();
+    expect(await observe(log)).toEqual(before);
+    expect(before.entries.map((e) => e?.index)).toEqual([undefined, undefined, 3, 4, 5, 6, 7, undefined]);
+    expect(before.last).toEqual(plainEntry(await log.read(7)));
+  });
+});

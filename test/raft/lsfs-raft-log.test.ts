@@ -1,0 +1,255 @@
+/**
+ * What only the LSFS implementation has: its files (segments, A/B final data), how a truncation
+ * and a snapshot change them, group commit, start-up clean-up, and what it refuses to open.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from '../../src/io/memory-storage.js';
+import type { Storage } from '../../src/io/storage.js';
+import { encodeEntry } from '../../src/raft/entry-codec.js';
+import { FINAL_DATA_FILE_NAMES, encodeFinalData, inspectCopy } from '../../src/raft/final-data.js';
+import { decodeHardState, encodeHardState } from '../../src/raft/hard-state.js';
+import { LsfsRaftLog, type LogAPI } from '../../src/raft/index.js';
+import { parseSegmentFileName, segmentFileName } from '../../src/raft/segment-names.js';
+import { entryData } from '../../src/raft/values.js';
+import { InterruptibleStorage } from './support/interruptible-storage.js';
+import { codeOf, observe, text } from './support/observe.js';
+import { MEMORY_DIRECTORY as DIR, SMALL_SEGMENTS } from './support/subjects.js';
+
+async function started(storage: Storage, options: Partial<ConstructorParameters<typeof LsfsRaftLog>[0]> = {}): Promise<LsfsRaftLog> {
+  const log = new LsfsRaftLog({ directory: DIR, storage, ...SMALL_SEGMENTS, ...options });
+  await log.start();
+  return log;
+}
+
+async function fill(log: LogAPI, count: number, term = 1, size = 100): Promise<void> {
+  for (let i = 0; i < count; i++) await log.append({ term, command: text(`${i}`.padEnd(size, '.')) });
+}
+
+/** The hard state the newest final-data copy holds, and each copy's generation. */
+function finalData(storage: MemoryStorage) {
+  const copies = FINAL_DATA_FILE_NAMES.map((name, slot) => {
+    const path = `${DIR}/${name}`;
+    return storage.list(DIR).then((names) => (names.includes(name) ? inspectCopy(storage.snapshot(path), slot as 0 | 1, path) : ({ status: 'absent' } as const)));
+  });
+  return Promise.all(copies).then((found) => {
+    const valid = found.flatMap((copy, slot) => (copy.status === 'valid' ? [{ slot, ...copy }] : []));
+    const newest = valid.reduce((a, b) => (b.generation > a.generation ? b : a));
+    return { generations: found.map((copy) => (copy.status === 'valid' ? copy.generation : undefined)), state: decodeHardState(Buffer.from(newest.payload), 'test') };
+  });
+}
+
+async function segmentNames(storage: MemoryStorage): Promise<string[]> {
+  return (await storage.list(DIR)).filter((name) => parseSegmentFileName(name) !== undefined);
+}
+
+describe('files of a log directory', () => {
+  it('holds two final-data files and segments named by base and id, rolled over by size', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    expect(await storage.list(DIR)).toEqual(['final-data.a']);
+    await fill(log, 50);
+    const names = await segmentNames(storage);
+    expect(names.length).toBeGreaterThan(2);
+    expect(names[0]).toBe(segmentFileName(1, 1));
+    const { state } = await finalData(storage);
+    expect(state.segments.map((ref) => segmentFileName(ref.base, ref.id))).toEqual(names);
+    // Each sealed segment holds its range and ended at about the segment size.
+    for (const name of names.slice(0, -1)) expect(storage.snapshot(`${DIR}/${name}`).length).toBeGreaterThanOrEqual(SMALL_SEGMENTS.segmentBytes);
+    expect(await storage.list(DIR)).toEqual(expect.arrayContaining(['final-data.a', 'final-data.b']));
+    await log.stop();
+  });
+
+  it('writes each hard-state update to the other copy with the next generation', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    const seen: (bigint | undefined)[][] = [];
+    for (let term = 1; term <= 4; term++) {
+      await log.setTerm(term);
+      seen.push((await finalData(storage)).generations);
+    }
+    expect(seen).toEqual([
+      [1n, 2n],
+      [3n, 2n],
+      [3n, 4n],
+      [5n, 4n],
+    ]);
+    await log.stop();
+  });
+
+  it('a snapshot removes the segment files it covers, and only those', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    await fill(log, 60);
+    const before = (await finalData(storage)).state.segments;
+    await log.installSnapshot({ index: 40, term: 1 });
+    const after = (await finalData(storage)).state.segments;
+    expect(after.length).toBeLessThan(before.length);
+    expect(after[0]!.base).toBeLessThanOrEqual(41);
+    expect(after[1]?.base ?? Infinity).toBeGreaterThan(41);
+    // The removal is made durable by the next directory sync; the current view is already clean.
+    expect(await segmentNames(storage)).toEqual(after.map((ref) => segmentFileName(ref.base, ref.id)));
+    await log.installSnapshot({ index: 60, term: 1 });
+    expect(await segmentNames(storage)).toEqual([]);
+    expect((await log.append({ term: 1 })).index).toBe(61);
+    expect(await segmentNames(storage)).toEqual([segmentFileName(61, after.at(-1)!.id + 1)]);
+    await log.stop();
+  });
+
+  it('a truncation never changes a synced byte of a segment: it starts a new segment at the cut', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage, { segmentBytes: 1 << 20 });
+    await fill(log, 10);
+    const tail = (await segmentNames(storage))[0]!;
+    const bytes = storage.snapshot(`${DIR}/${tail}`);
+    await log.deleteAllFrom(6);
+    await log.insert({ index: 4, term: 2, command: text('new') });
+    expect(storage.snapshot(`${DIR}/${tail}`).equals(bytes)).toBe(true);
+    const { state } = await finalData(storage);
+    expect(state.segments.map((ref) => ref.base)).toEqual([1, 4]);
+    expect(await segmentNames(storage)).toEqual([tail, segmentFileName(4, 3)]);
+    await log.stop();
+  });
+
+  it('concurrent appends share syncs (group commit)', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage, { segmentBytes: 1 << 20 });
+    await log.append({ term: 1 });
+    const syncs = storage.syncCount;
+    await Promise.all(Array.from({ length: 100 }, (_, i) => log.append({ term: 1, command: text(`c${i}`) })));
+    expect(storage.syncCount - syncs).toBeLessThanOrEqual(3);
+    expect(await log.getLastIndex()).toBe(101);
+    await log.stop();
+  });
+});
+
+describe('entry encoding', () => {
+  it('costs well under 30 bytes over a 256-byte command', () => {
+    const data = entryData({ term: 123_456, command: new Uint8Array(256), serial: 1_000_000, leaderId: 'node-001', code: 'CLIENT_COMMAND' });
+    const { payload } = encodeEntry(data);
+    expect(payload.length - 256).toBe(8 + 1 + 3 + 1 + 8);
+    expect(payload.length - 256).toBeLessThan(30);
+    const bare = encodeEntry(entryData({ term: 7, command: new Uint8Array(256) })).payload;
+    expect(bare.length - 256).toBe(9);
+  });
+
+  it('adds exactly the record framing on disk', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage, { blockSize: 4096, segmentBytes: 1 << 20 });
+    await log.append({ term: 1, command: new Uint8Array(256), serial: 1, leaderId: 'node-001' });
+    const name = (await segmentNames(storage))[0]!;
+    const before = storage.snapshot(`${DIR}/${name}`).length;
+    await log.append({ term: 1, command: new Uint8Array(256), serial: 2, leaderId: 'node-001' });
+    // Entry fields (19 bytes) plus LSFS's slice header, trailer and record header (24 bytes).
+    expect(storage.snapshot(`${DIR}/${name}`).length - before).toBe(256 + 19 + 24);
+    await log.stop();
+  });
+});
+
+describe('starting', () => {
+  it('removes what an interrupted run left, and nothing else', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    await fill(log, 3);
+    await log.stop();
+    const junk = [segmentFileName(1, 99), `${segmentFileName(1, 99)}.lock`, `.${segmentFileName(4, 5)}.tmp-1-ab`, '.final-data.b.tmp-2-cd'];
+    for (const name of [...junk, 'notes.txt']) storage.setBytes(`${DIR}/${name}`, text('junk'));
+    const again = await started(storage);
+    const names = await storage.list(DIR);
+    for (const name of junk) expect(names).not.toContain(name);
+    expect(names).toContain('notes.txt');
+    expect(await again.getLastIndex()).toBe(3);
+    // A new segment never reuses an id seen in the directory, even of a removed leftover.
+    await again.installSnapshot({ index: 3, term: 1 });
+    await again.append({ term: 1 });
+    expect(await segmentNames(storage)).toEqual([segmentFileName(4, 100)]);
+    await again.stop();
+  });
+
+  it('refuses a directory with segments but no final data', async () => {
+    const storage = new MemoryStorage();
+    storage.setBytes(`${DIR}/${segmentFileName(1, 1)}`, text('x'));
+    expect(await codeOf(() => started(storage))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('refuses a second writer', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    expect(await codeOf(() => started(storage))).toBe('LOCKED');
+    await log.stop();
+    await (await started(storage)).stop();
+  });
+
+  it('uses the other copy when one is torn, and refuses when both are', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    await log.setTerm(1);
+    await log.setTerm(2);
+    await log.stop();
+    const a = `${DIR}/final-data.a`;
+    const bytes = storage.snapshot(a);
+    bytes[30]! ^= 1;
+    storage.setBytes(a, bytes);
+    const reopened = await started(storage);
+    expect(await reopened.getTerm()).toBe(1);
+    await reopened.setTerm(3);
+    expect(await reopened.getTerm()).toBe(3);
+    await reopened.stop();
+    for (const name of FINAL_DATA_FILE_NAMES) storage.flipBit(`${DIR}/${name}`, 8 * 40);
+    expect(await codeOf(() => started(storage))).toBe('CHECKSUM_MISMATCH');
+  });
+
+  it('refuses copies a crash cannot make: another version, the other slot, undecodable state', async () => {
+    const cases: [string, (payload: Buffer) => Buffer, string][] = [
+      ['version 2', (payload) => withVersion(encodeFinalData(1, 9n, payload), 2), 'UNSUPPORTED_VERSION'],
+      ['slot A in file B', (payload) => encodeFinalData(0, 9n, payload), 'MISPLACED_BLOCK'],
+      ['trailing bytes in the state', (payload) => encodeFinalData(1, 9n, Buffer.concat([payload, Buffer.from([0])])), 'UNSUPPORTED_FEATURE'],
+    ];
+    for (const [what, make, code] of cases) {
+      const storage = new MemoryStorage();
+      const log = await started(storage);
+      await log.setTerm(1);
+      await log.stop();
+      const { state } = await finalData(storage);
+      storage.setBytes(`${DIR}/final-data.b`, make(encodeHardState(state)));
+      expect(await codeOf(() => started(storage)), what).toBe(code);
+    }
+  });
+
+  it('refuses a listed segment replaced by another file or missing', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    await fill(log, 30);
+    await log.stop();
+    const names = await segmentNames(storage);
+    const first = storage.snapshot(`${DIR}/${names[0]}`);
+    storage.setBytes(`${DIR}/${names[0]}`, storage.snapshot(`${DIR}/${names[1]}`));
+    expect(await codeOf(() => started(storage))).toBe('FOREIGN_BLOCK');
+    storage.setBytes(`${DIR}/${names[0]}`, first);
+    await storage.remove(`${DIR}/${names[1]}`);
+    expect(await codeOf(() => started(storage))).toBe('IO_ERROR');
+  });
+});
+
+describe('after an I/O failure', () => {
+  it('refuses every call with IO_ERROR until restarted, and loses nothing acknowledged', async () => {
+    const memory = new MemoryStorage();
+    const storage = new InterruptibleStorage(memory);
+    const log = await started(storage);
+    await fill(log, 5);
+    await log.markCommitted(3);
+    const before = await observe(log);
+    storage.arm(0, 'io-error');
+    expect(await codeOf(() => log.setTerm(9))).toBe('IO_ERROR');
+    expect(await codeOf(() => log.append({ term: 1 }))).toBe('IO_ERROR');
+    expect(await codeOf(() => log.read(1))).toBe('IO_ERROR');
+    await log.stop();
+    const again = await started(storage);
+    expect(await observe(again)).toEqual(before);
+    await again.stop();
+  });
+});
+
+function withVersion(bytes: Buffer, version: number): Buffer {
+  bytes.writeUInt16LE(version, 8);
+  return bytes;
+}
