@@ -9,13 +9,17 @@ import { randomBytes } from 'node:crypto';
 import { LsfsError, assert } from '../errors.js';
 import { DEFAULT_BLOCK_SIZE, MAX_PAYLOAD_LENGTH, MAX_RECORD_INDEX } from '../format/constants.js';
 import { checkU64, encodeFileHeader, type FileHeader } from '../format/file-header.js';
-import { encodeRecord } from '../format/layout.js';
+import { encodeRecordInto, encodedRecordSize } from '../format/layout.js';
 import type { Storage, StorageFile, StorageLock } from '../io/storage.js';
 import { BlockReader } from './block-reader.js';
 import type { TornTail } from './record.js';
 
 /** Buffered bytes beyond which appends start a write in the background: bounds the writer's memory. */
 const FLUSH_THRESHOLD_BYTES = 1 << 20;
+/** The buffer appends encode into: one flush's worth. */
+const ARENA_BYTES = FLUSH_THRESHOLD_BYTES;
+/** Pending bytes up to this size are copied out of the arena at a flush, so that it is reused. */
+const ARENA_COPY_LIMIT_BYTES = 64 << 10;
 
 export interface CreateOptions {
   /** Block size: a power of two from 512 to 65536 (default 4096). */
@@ -44,6 +48,10 @@ export class BlockWriter {
   /** File length covered by a completed sync. */
   private synced: number;
   private next: bigint;
+  /** Records appended since the last flush are encoded here, in file order. */
+  private arena: Buffer = Buffer.allocUnsafe(ARENA_BYTES);
+  private arenaUsed = 0;
+  /** Sealed pieces of the arena and records too large for it, waiting for the next flush. */
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private writing: Promise<void> = Promise.resolve();
@@ -142,33 +150,67 @@ export class BlockWriter {
       throw new LsfsError('RECORD_TOO_LARGE', `payload of ${payload.length} bytes exceeds the limit of ${MAX_PAYLOAD_LENGTH}`, { offset: this.position, path: this.path });
     }
     if (this.next > MAX_RECORD_INDEX) throw new LsfsError('INDEX_OVERFLOW', `index ${this.next} exceeds the largest record index`, { path: this.path });
-    const bytes = encodeRecord(this.position, this.next, typeCode, payload, this.header);
-    this.buffered.push(bytes);
-    this.position += bytes.length;
-    this.bufferedBytes += bytes.length;
+    this.encodePending(typeCode, payload);
     // A write in the background once enough is buffered; its failure is kept and reported by the
     // next call (the writer is then failed).
     if (this.bufferedBytes >= FLUSH_THRESHOLD_BYTES) void this.flush().catch(() => undefined);
     return this.next++;
   }
 
+  /** Encodes the record straight into the arena (a record larger than it gets a buffer of its own). */
+  private encodePending(typeCode: bigint, payload: Uint8Array): void {
+    const size = encodedRecordSize(this.position, payload.length, this.header);
+    if (size > this.arena.length - this.arenaUsed) this.sealArena();
+    if (size > this.arena.length) {
+      const own = Buffer.allocUnsafe(size);
+      encodeRecordInto(own, 0, this.position, this.next, typeCode, payload, this.header);
+      this.buffered.push(own);
+    } else {
+      encodeRecordInto(this.arena, this.arenaUsed, this.position, this.next, typeCode, payload, this.header);
+      this.arenaUsed += size;
+    }
+    this.position += size;
+    this.bufferedBytes += size;
+  }
+
+  /**
+   * Moves the arena's bytes to the list of buffers to write. A little is copied out so that the
+   * arena is reused (a log that syncs after each small record allocates nothing); a lot is handed
+   * over whole and a new arena taken.
+   */
+  private sealArena(): void {
+    if (this.arenaUsed === 0) return;
+    const used = this.arena.subarray(0, this.arenaUsed);
+    if (this.arenaUsed <= ARENA_COPY_LIMIT_BYTES) {
+      this.buffered.push(Buffer.from(used));
+    } else {
+      this.buffered.push(used);
+      this.arena = Buffer.allocUnsafe(ARENA_BYTES);
+    }
+    this.arenaUsed = 0;
+  }
+
   /** Hands every buffered byte to the OS (no durability): readers in other processes then see it. */
   async flush(): Promise<void> {
     this.checkUsable();
+    this.sealArena();
     const chunks = this.buffered;
     if (chunks.length === 0) return this.writing;
     this.buffered = [];
     this.bufferedBytes = 0;
-    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    const at = this.position - bytes.length;
+    let at = this.position - chunks.reduce((total, chunk) => total + chunk.length, 0);
     this.writing = this.writing.then(async () => {
-      this.checkHealthy();
-      try {
-        await this.file.write(bytes, at);
-      } catch (error) {
-        throw this.fail(error);
+      // One write per chunk, in order: no copy into one big buffer.
+      for (const chunk of chunks) {
+        this.checkHealthy();
+        try {
+          await this.file.write(chunk, at);
+        } catch (error) {
+          throw this.fail(error);
+        }
+        at += chunk.length;
+        this.written = at;
       }
-      this.written = at + bytes.length;
     });
     return this.writing;
   }

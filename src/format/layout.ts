@@ -13,7 +13,6 @@ import {
   SliceKind,
   middleSliceCapacity,
 } from './constants.js';
-import { encodeRecordHeader } from './record-header.js';
 import { sealSlice } from './slice.js';
 
 export interface LayoutParameters {
@@ -51,42 +50,54 @@ export function encodedRecordSize(position: number, payloadLength: number, param
  * padding and block headers where §8 puts them, then its slices. Returns the bytes to append.
  */
 export function encodeRecord(position: number, index: bigint, typeCode: bigint, payload: Uint8Array, params: LayoutParameters): Buffer {
+  const out = Buffer.allocUnsafe(encodedRecordSize(position, payload.length, params));
+  encodeRecordInto(out, 0, position, index, typeCode, payload, params);
+  return out;
+}
+
+/**
+ * {@link encodeRecord} into `out` at `at` (the writer's buffer of pending bytes, so that appends
+ * allocate nothing). `out` must have `encodedRecordSize` bytes free there. Returns the bytes written.
+ */
+export function encodeRecordInto(out: Buffer, at: number, position: number, index: bigint, typeCode: bigint, payload: Uint8Array, params: LayoutParameters): number {
   const { blockSize, fileId } = params;
+  const first = at;
   const total = encodedRecordSize(position, payload.length, params);
-  const out = Buffer.alloc(total);
-  const recordHeader = encodeRecordHeader({ typeCode, payloadLength: payload.length });
+  assert(out.length - at >= total, 'the output has room for the record');
   const dataLength = RECORD_HEADER_SIZE + payload.length;
-  let at = 0; // where in `out` the next byte goes; its file offset is position + at
+  const fileOffset = (): number => position + (at - first);
   let dataPlaced = 0;
 
   const placeData = (count: number): void => {
-    // Copies record data [dataPlaced, dataPlaced + count) to `out` after a slice header at `at`.
+    // Copies record data [dataPlaced, dataPlaced + count) after the slice header at `at`.
     let target = at + SLICE_HEADER_SIZE;
     let from = dataPlaced;
     const until = dataPlaced + count;
-    if (from < RECORD_HEADER_SIZE) {
-      const headerPart = Math.min(until, RECORD_HEADER_SIZE) - from;
-      out.set(recordHeader.subarray(from, from + headerPart), target);
-      target += headerPart;
-      from += headerPart;
+    if (from === 0) {
+      // The FULL or FIRST slice: RSF-052 guarantees it holds the whole record header.
+      out.writeBigUInt64LE(typeCode, target);
+      out.writeUInt32LE(payload.length, target + 8);
+      target += RECORD_HEADER_SIZE;
+      from = RECORD_HEADER_SIZE;
     }
     if (from < until) out.set(payload.subarray(from - RECORD_HEADER_SIZE, until - RECORD_HEADER_SIZE), target);
   };
   const startBlock = (): void => {
-    const blockNumber = (position + at) / blockSize;
+    const blockNumber = fileOffset() / blockSize;
     assert(Number.isInteger(blockNumber), 'a block header starts at a block boundary');
     encodeBlockHeader({ fileId, blockNumber, firstIndex: index }, out, at);
     at += BLOCK_HEADER_SIZE;
   };
   const writeSlice = (kind: SliceKind, count: number): void => {
     placeData(count);
-    at += sealSlice(out, at, kind, count, fileId, position + at);
+    at += sealSlice(out, at, kind, count, fileId, fileOffset());
     dataPlaced += count;
   };
 
   let left = bytesLeftInBlock(position, blockSize);
   if (left < MIN_RECORD_START) {
-    at += left; // zero padding: `out` starts zeroed
+    out.fill(0, at, at + left); // padding
+    at += left;
     startBlock();
     left = blockSize - BLOCK_HEADER_SIZE;
   }
@@ -101,8 +112,8 @@ export function encodeRecord(position: number, index: bigint, typeCode: bigint, 
       writeSlice(remaining > capacity ? SliceKind.Middle : SliceKind.Last, Math.min(remaining, capacity));
     }
   }
-  assert(at === total, `encoded ${at} bytes, planned ${total}`);
-  return out;
+  assert(at - first === total, `encoded ${at - first} bytes, planned ${total}`);
+  return total;
 }
 
 /** File offset of the FULL or FIRST slice of a record appended at file length `position`. */
