@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Compiles the Kaitai Struct schema spec/lsfs.ksy with the JavaScript build of the Kaitai Struct
+ * Compiles the Kaitai Struct schemas spec/lsfs.ksy (record files) and spec/lsfs-raft.ksy (the Raft
+ * log's final-data files and entries) with the JavaScript build of the Kaitai Struct
  * compiler into spec/generated/{javascript,graphviz,html}/. The JavaScript parser is a UMD module;
  * a package.json marking its directory as CommonJS lets `require` load it from this ESM package.
  * Exits with status 1 and a message when the schema cannot be read or compiled.
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const schemaPath = join(root, 'spec', 'lsfs.ksy');
+const SCHEMAS = ['lsfs.ksy', 'lsfs-raft.ksy'].map((name) => join(root, 'spec', name));
 const outRoot = join(root, 'spec', 'generated');
 const TARGETS = ['javascript', 'graphviz', 'html'];
 
@@ -36,7 +37,7 @@ function describe(error) {
   return String(error);
 }
 
-async function main() {
+async function readSchema(schemaPath) {
   let source;
   try {
     source = await readFile(schemaPath, 'utf8');
@@ -50,32 +51,42 @@ async function main() {
     fail(`${schemaPath} is not valid YAML`, error);
   }
   if (ksy === null || typeof ksy !== 'object') fail(`${schemaPath} does not hold a YAML mapping`);
+  return ksy;
+}
 
+async function loadCompiler() {
   const compilerModule = await import('kaitai-struct-compiler');
   // Since 0.11.0 the module is the compiler object itself (earlier versions exported a constructor).
   const exported = compilerModule.default ?? compilerModule;
   const compiler = typeof exported === 'function' ? new exported() : exported;
   if (typeof compiler.compile !== 'function') fail('kaitai-struct-compiler exposes no compile()');
+  return compiler;
+}
 
+async function main() {
+  const compiler = await loadCompiler();
   const importer = {
     importYaml(name) {
-      return Promise.reject(new Error(`lsfs.ksy imports nothing, but the compiler asked for ${name}`));
+      return Promise.reject(new Error(`the LSFS schemas import nothing, but the compiler asked for ${name}`));
     },
   };
 
-  const outputs = {};
-  for (const target of TARGETS) {
-    let files;
-    try {
-      // structuredClone: the compiler must not see another target's leftovers in the parsed tree.
-      files = await compiler.compile(target, structuredClone(ksy), importer, false);
-    } catch (error) {
-      fail(`compiling ${schemaPath} for ${target} failed`, error);
+  const outputs = Object.fromEntries(TARGETS.map((target) => [target, {}]));
+  for (const schemaPath of SCHEMAS) {
+    const ksy = await readSchema(schemaPath);
+    for (const target of TARGETS) {
+      let files;
+      try {
+        // structuredClone: the compiler must not see another target's leftovers in the parsed tree.
+        files = await compiler.compile(target, structuredClone(ksy), importer, false);
+      } catch (error) {
+        fail(`compiling ${schemaPath} for ${target} failed`, error);
+      }
+      if (!files || typeof files !== 'object' || Object.keys(files).length === 0) {
+        fail(`compiling ${schemaPath} for ${target} produced no files`);
+      }
+      Object.assign(outputs[target], files);
     }
-    if (!files || typeof files !== 'object' || Object.keys(files).length === 0) {
-      fail(`compiling ${schemaPath} for ${target} produced no files`);
-    }
-    outputs[target] = files;
   }
 
   for (const target of TARGETS) {

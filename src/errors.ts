@@ -32,6 +32,7 @@ export const DAMAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(DAMAGE_CO
 
 /** The error type of the whole library: a stable `code`, a message and, for damage, an offset. */
 export class LsfsError extends Error {
+  /** Always `LsfsError`. */
   override readonly name = 'LsfsError';
   /** Stable machine-readable code (spec §12). */
   readonly code: ErrorCode;

@@ -24,3 +24,4 @@ export {
 export type { Storage, StorageFile, StorageLock } from './io/storage.js';
 export { NodeStorage } from './io/node-storage.js';
 export { MemoryStorage } from './io/memory-storage.js';
+export * from './raft/index.js';

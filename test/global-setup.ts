@@ -11,7 +11,8 @@ export default function setup(): void {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const generated = join(root, 'spec', 'generated', 'javascript', 'Lsfs.js');
   const schema = join(root, 'spec', 'lsfs.ksy');
-  if (!existsSync(generated) || statSync(generated).mtimeMs < statSync(schema).mtimeMs) {
+  const raftSchema = join(root, 'spec', 'lsfs-raft.ksy');
+  if (!existsSync(generated) || statSync(generated).mtimeMs < Math.max(statSync(schema).mtimeMs, statSync(raftSchema).mtimeMs)) {
     execFileSync(process.execPath, [join(root, 'scripts', 'build-kaitai.mjs')], { cwd: root, stdio: 'inherit' });
   }
 }

@@ -20,15 +20,21 @@ const SCAN_READ_AHEAD_BLOCKS = 256;
 /** Progress reports at most every this many bytes. */
 const PROGRESS_STEP_BYTES = 1 << 20;
 
+/** Options of {@link BlockReader.open}. */
 export interface ReaderOptions {
   /** Open even when the tail block has interior damage (for salvage reads and verify). */
   readonly salvage?: boolean;
 }
 
+/** What {@link BlockReader.verify} found: every checksum checked, the records counted, the damage listed. */
 export interface VerifyReport extends ScanReport {
+  /** Number of whole, intact records. */
   readonly records: number;
+  /** Index of the first intact record, or undefined when there is none. */
   readonly firstIndex: bigint | undefined;
+  /** Index of the last intact record, or undefined when there is none. */
   readonly lastIndex: bigint | undefined;
+  /** Bytes of the file that were read. */
   readonly bytes: number;
 }
 
@@ -39,7 +45,13 @@ export async function readFileHeader(file: StorageFile): Promise<FileHeader> {
   return decoded;
 }
 
+/**
+ * Reads an LSFS file without writing to it: opens in O(1) block reads from the tail (spec §10),
+ * finds a record by index in O(log n) block reads (§11), iterates forward and backward, verifies
+ * every checksum, and follows a file that another process appends to ({@link BlockReader.refresh}).
+ */
 export class BlockReader {
+  /** The file header. */
   readonly header: FileHeader;
   private readonly file: StorageFile;
   private readonly source: BlockSource;
@@ -85,6 +97,7 @@ export class BlockReader {
     }
   }
 
+  /** The path the file was opened at. */
   get path(): string {
     return this.file.path;
   }
@@ -94,6 +107,7 @@ export class BlockReader {
     return this.tailState.lastIndex === undefined ? undefined : this.header.baseIndex;
   }
 
+  /** Index of the last whole record, or undefined when the file holds none. */
   get lastIndex(): bigint | undefined {
     return this.tailState.lastIndex;
   }
@@ -216,7 +230,10 @@ export class BlockReader {
     return { ...scanner.report, records, firstIndex, lastIndex, bytes: this.source.size };
   }
 
-  /** Block `blockNumber` parsed into its slices and damage, for inspection tools (`lsfs inspect`). */
+  /**
+   * Block `blockNumber` parsed into its slices and damage, for inspection tools (`lsfs inspect`).
+   * @internal
+   */
   async block(blockNumber: number): Promise<ParsedBlock> {
     this.checkOpen();
     if (!Number.isInteger(blockNumber) || blockNumber < 0 || blockNumber > this.source.lastBlock) {
@@ -225,6 +242,7 @@ export class BlockReader {
     return this.source.block(blockNumber);
   }
 
+  /** Closes the file. The reader fails with `CLOSED` afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

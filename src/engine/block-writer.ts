@@ -21,6 +21,7 @@ const ARENA_BYTES = FLUSH_THRESHOLD_BYTES;
 /** Pending bytes up to this size are copied out of the arena at a flush, so that it is reused. */
 const ARENA_COPY_LIMIT_BYTES = 64 << 10;
 
+/** Options for creating a file. */
 export interface CreateOptions {
   /** Block size: a power of two from 512 to 65536 (default 4096). */
   readonly blockSize?: number;
@@ -36,8 +37,14 @@ export interface Recovery {
   readonly truncated: TornTail | undefined;
 }
 
+/**
+ * Appends records to one file by the canonical layout (spec §8) and makes them durable with group
+ * commit. Holds the file's writer lock while open; opening an existing file cuts off its torn tail.
+ */
 export class BlockWriter {
+  /** The file header. */
   readonly header: FileHeader;
+  /** What opening the file found and cut off. */
   readonly recovery: Recovery;
   private readonly file: StorageFile;
   private readonly lock: StorageLock;
@@ -114,6 +121,7 @@ export class BlockWriter {
     }
   }
 
+  /** The path the file was opened at. */
   get path(): string {
     return this.file.path;
   }

@@ -4,6 +4,8 @@
  * records. It joins a {@link BlockWriter} and a {@link BlockReader} that share one file handle.
  */
 import { LsfsError } from '../errors.js';
+import { MAX_PAYLOAD_LENGTH, MAX_RECORD_INDEX } from '../format/constants.js';
+import { checkU64 } from '../format/file-header.js';
 import type { FileHeader } from '../format/file-header.js';
 import { recordStartOffset } from '../format/layout.js';
 import { NodeStorage } from '../io/node-storage.js';
@@ -14,6 +16,7 @@ import { RecentRecords } from './recent-records.js';
 import type { LsfsRecord, ScanReport } from './record.js';
 import type { ScanMode } from './scanner.js';
 
+/** Options of {@link RecordLog.open}: how to create the file if it is missing, where it lives, and the cache. */
 export interface RecordLogOptions extends CreateOptions {
   /** Where files live; the real file system by default. */
   readonly storage?: Storage;
@@ -27,10 +30,17 @@ export interface RecordLogOptions extends CreateOptions {
 
 /** A record to append: a 64-bit type code and a payload. */
 export interface NewRecord {
+  /** The record's type code, any u64. */
   readonly typeCode: bigint;
+  /** The record's payload, at most 2^30 bytes. */
   readonly payload: Uint8Array;
 }
 
+/**
+ * An LSFS file opened for appending and reading: the engine's main entry point. `append` places a
+ * record and returns its index; `sync` makes every record appended before it durable (concurrent
+ * syncs share one fdatasync); `get`, `records` and `recordsBackward` read them back.
+ */
 export class RecordLog {
   private readonly writer: BlockWriter;
   private readonly reader: BlockReader;
@@ -57,10 +67,12 @@ export class RecordLog {
     }
   }
 
+  /** The path the file was opened at. */
   get path(): string {
     return this.writer.path;
   }
 
+  /** The file header: block size, file id, base index. */
   get header(): FileHeader {
     return this.writer.header;
   }
@@ -80,6 +92,7 @@ export class RecordLog {
     return this.writer.nextIndex > this.header.baseIndex ? this.writer.nextIndex - 1n : undefined;
   }
 
+  /** Index the next appended record gets. */
   get nextIndex(): bigint {
     return this.writer.nextIndex;
   }
@@ -102,10 +115,11 @@ export class RecordLog {
   /** Appends records in order; returns the index of each. Checks them all before appending any. */
   appendMany(records: readonly NewRecord[]): bigint[] {
     this.checkOpen();
-    for (const record of records) {
-      if (!(record?.payload instanceof Uint8Array) || typeof record.typeCode !== 'bigint') {
-        throw new LsfsError('INVALID_ARGUMENT', 'each record needs a bigint typeCode and a Uint8Array payload');
-      }
+    if (!Array.isArray(records)) throw new LsfsError('INVALID_ARGUMENT', 'appendMany takes an array of records');
+    for (const record of records) checkNewRecord(record, this.path);
+    const lastIndex = this.nextIndex + BigInt(records.length) - 1n;
+    if (records.length > 0 && lastIndex > MAX_RECORD_INDEX) {
+      throw new LsfsError('INDEX_OVERFLOW', `${records.length} records from index ${this.nextIndex} would pass the largest record index`, { path: this.path });
     }
     return records.map((record) => this.append(record.typeCode, record.payload));
   }
@@ -169,5 +183,16 @@ export class RecordLog {
 
   private checkOpen(): void {
     if (this.closed) throw new LsfsError('CLOSED', `record log ${this.path} is closed`, { path: this.path });
+  }
+}
+
+/** The checks `append` makes, made up front so that `appendMany` appends all or nothing. */
+function checkNewRecord(record: NewRecord, path: string): void {
+  if (typeof record !== 'object' || record === null || !(record.payload instanceof Uint8Array)) {
+    throw new LsfsError('INVALID_ARGUMENT', 'each record needs a bigint typeCode and a Uint8Array payload', { path });
+  }
+  checkU64('type code', record.typeCode);
+  if (record.payload.length > MAX_PAYLOAD_LENGTH) {
+    throw new LsfsError('RECORD_TOO_LARGE', `payload of ${record.payload.length} bytes exceeds the limit of ${MAX_PAYLOAD_LENGTH}`, { path });
   }
 }

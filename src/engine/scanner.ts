@@ -11,6 +11,10 @@ import type { BlockSource } from './block-source.js';
 import type { Gap, LsfsRecord, ScanReport } from './record.js';
 import { hasIntactStructureAfter } from './structure-probe.js';
 
+/**
+ * How a read treats damage: `strict` stops at the first interior damage and fails with it (spec
+ * RSF-071); `salvage` skips damage and reports it as gaps (RSF-072).
+ */
 export type ScanMode = 'strict' | 'salvage';
 
 export interface ScanOptions {

@@ -3,6 +3,7 @@
  * grow with the file: the last block with a valid header, parsed; earlier blocks only for a record
  * cut off at the tail.
  */
+import { assert } from '../errors.js';
 import { decodeBlockHeader } from '../format/block-header.js';
 import { BLOCK_HEADER_SIZE, FILE_HEADER_SIZE, SliceKind } from '../format/constants.js';
 import { type Damage, damage, damageToError } from '../format/damage.js';
@@ -32,7 +33,8 @@ export async function findTail(source: BlockSource): Promise<TailState> {
   const lastValid = await lastBlockWithValidHeader(source);
   const block = await source.block(lastValid);
   await checkContinuation(source, block);
-  const { recordEnd, damageAt } = lastRecordEndIn(block, source.blockSize, source.size);
+  const { recordEnd, damageAt: damageInBlock } = lastRecordEndIn(block);
+  const damageAt = damageInBlock ?? (await nextBlockHeaderDamage(source, lastValid));
   if (damageAt !== undefined && (await hasIntactStructureAfter(source, damageAt.offset))) {
     throw damageToError(damageAt, source.file.path);
   }
@@ -55,11 +57,19 @@ async function lastBlockWithValidHeader(source: BlockSource): Promise<number> {
 }
 
 /**
- * The last record end in `block` before its first damage, and that damage. A block that parses
- * clean to its end while the file goes on is damaged at the next block's start (whose header
- * failed, or this would not be the last block with a valid header).
+ * A block that parses clean to its end while the file goes on: the damage is the next block's
+ * header (it failed, or this would not be the last block with a valid header), with its own code.
  */
-function lastRecordEndIn(block: ParsedBlock, blockSize: number, fileSize: number): { recordEnd: RecordEnd | undefined; damageAt: Damage | undefined } {
+async function nextBlockHeaderDamage(source: BlockSource, lastValid: number): Promise<Damage | undefined> {
+  const next = lastValid + 1;
+  if (next > source.lastBlock) return undefined;
+  const firstIndex = await source.firstIndexOf(next);
+  assert(typeof firstIndex !== 'bigint', 'the block after the last valid one has a damaged header');
+  return firstIndex;
+}
+
+/** The last record end in `block` before its first damage, and that damage. */
+function lastRecordEndIn(block: ParsedBlock): { recordEnd: RecordEnd | undefined; damageAt: Damage | undefined } {
   let recordEnd: RecordEnd | undefined;
   let nextStart = block.firstIndex as bigint;
   for (const [position, item] of block.items.entries()) {
@@ -73,10 +83,6 @@ function lastRecordEndIn(block: ParsedBlock, blockSize: number, fileSize: number
       const index = nextStart++;
       if (slice.kind === SliceKind.Full) recordEnd = { end, index };
     }
-  }
-  const blockEnd = block.offset + blockSize;
-  if (fileSize > blockEnd) {
-    return { recordEnd, damageAt: damage('TORN_TAIL', blockEnd, fileSize - blockEnd, `block ${block.blockNumber + 1} has no valid header`) };
   }
   return { recordEnd, damageAt: undefined };
 }
@@ -116,7 +122,7 @@ async function recordEndBefore(source: BlockSource, block: number): Promise<Reco
     const parsed = await source.block(previous);
     const damageFound = parsed.headerDamage ?? parsed.items.find((item) => item.type === 'damage')?.damage;
     if (damageFound !== undefined) throw damageToError(damageFound, source.file.path);
-    const { recordEnd } = lastRecordEndIn(parsed, source.blockSize, parsed.offset + source.blockSize);
+    const { recordEnd } = lastRecordEndIn(parsed);
     if (recordEnd !== undefined) return recordEnd;
   }
   return undefined;

@@ -13,10 +13,14 @@ export const MIN_RECORD_START = SLICE_OVERHEAD + RECORD_HEADER_SIZE;
 
 export const BLOCK_SIZE_LOG2_MIN = 9;
 export const BLOCK_SIZE_LOG2_MAX = 16;
+/** Block size of a new file when none is given (spec §2). */
 export const DEFAULT_BLOCK_SIZE = 4096;
 
+/** Largest record payload in bytes, 2^30 (spec §2, RSF-002). */
 export const MAX_PAYLOAD_LENGTH = 2 ** 30;
+/** Largest type code, 2^64 − 1: every u64 is a valid type code (spec §2). */
 export const MAX_TYPE_CODE = 2n ** 64n - 1n;
+/** Largest record index, 2^64 − 2, so that the next index is always a u64 (spec §2, RSF-003). */
 export const MAX_RECORD_INDEX = 2n ** 64n - 2n;
 
 /** `\x89LSF\r\n\x1a\n`: non-ASCII first byte and CR LF SUB LF catch text-mode mangling, as in PNG. */

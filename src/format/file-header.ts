@@ -13,9 +13,13 @@ import {
 } from './constants.js';
 import { type Damage, damage } from './damage.js';
 
+/** The values of a file header (spec §4) that are not constant. */
 export interface FileHeader {
+  /** Block size in bytes, a power of two from 512 to 65536 (stored as `block_size_log2`). */
   readonly blockSize: number;
+  /** The file identity, part of every slice's checksum context (spec §3, RSF-021). */
   readonly fileId: bigint;
+  /** The index of the file's first record. */
   readonly baseIndex: bigint;
 }
 

@@ -25,6 +25,7 @@ export type RandomSource = () => number;
 
 /** What a crash did to one file (for test failure messages). */
 export interface CrashedFile {
+  /** The file's path. */
   readonly path: string;
   /** Length the file's last completed datasync covered. */
   readonly syncedLength: number;
@@ -34,11 +35,17 @@ export interface CrashedFile {
   readonly length: number;
   /** Pending writes and truncations that survived, out of `pendingChanges`. */
   readonly keptChanges: number;
+  /** Writes and truncations since the file's last completed datasync, when the crash came. */
   readonly pendingChanges: number;
   /** True when the last kept write was cut to a prefix of its bytes. */
   readonly lastWriteCut: boolean;
   /** The torn run of sectors, from `from` to the end of the file, or null when nothing tore. */
-  readonly tear: { readonly from: number; readonly kind: 'zero' | 'garbage' } | null;
+  readonly tear: {
+    /** File offset where the torn run starts, a multiple of 512. */
+    readonly from: number;
+    /** Whether every torn byte reads back as zero or as garbage. */
+    readonly kind: 'zero' | 'garbage';
+  } | null;
 }
 
 /** What a crash did to the whole disk. */

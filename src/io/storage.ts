@@ -9,6 +9,7 @@
 
 /** An open file. Positions and lengths are byte counts below 2^53. */
 export interface StorageFile {
+  /** The path the file was opened at. */
   readonly path: string;
   /** Reads up to `length` bytes at `position`; the result is shorter only at the end of the file. */
   read(position: number, length: number): Promise<Buffer>;
@@ -20,14 +21,17 @@ export interface StorageFile {
   truncate(length: number): Promise<void>;
   /** Makes the file's data and length durable (fdatasync). */
   datasync(): Promise<void>;
+  /** Closes the file; later calls on it fail with `CLOSED`. */
   close(): Promise<void>;
 }
 
 /** An exclusive writer lock on a path, held until released or the process ends. */
 export interface StorageLock {
+  /** Releases the lock, so that another writer may take it. */
   release(): Promise<void>;
 }
 
+/** Where files live: the operations the engine needs from a file system. */
 export interface Storage {
   /** Opens an existing file; `IO_ERROR` (with the cause's `code` ENOENT) when it does not exist. */
   open(path: string, mode: 'read' | 'write'): Promise<StorageFile>;
@@ -37,6 +41,7 @@ export interface Storage {
    * directory synced. Fails with `IO_ERROR` (EEXIST) if `path` exists.
    */
   createAtomically(path: string, contents: Uint8Array): Promise<void>;
+  /** True when a file exists at `path`. */
   exists(path: string): Promise<boolean>;
   /** Removes a file; removing a missing file is not an error. */
   remove(path: string): Promise<void>;

@@ -12,6 +12,7 @@ import { decodeHardState, encodeHardState, type HardState } from './hard-state.j
 
 /** `\x89LRF\r\n\x1a\n`: "LSFS Raft final data", shaped like the LSFS magic (RLG-060). */
 export const FINAL_DATA_MAGIC: Readonly<Uint8Array> = Uint8Array.from([0x89, 0x4c, 0x52, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** The layout version this implementation writes and reads. */
 export const FINAL_DATA_VERSION = 1;
 /** Bytes before the payload. */
 export const FINAL_DATA_HEADER_BYTES = 24;
@@ -100,7 +101,9 @@ async function readWhole(storage: Storage, path: string): Promise<{ file: Storag
     throw error;
   }
   try {
-    return { file, bytes: await file.read(0, await file.size()) };
+    // Bytes past the largest copy are slack: never read more, whatever the file's size.
+    const limit = FINAL_DATA_HEADER_BYTES + MAX_FINAL_DATA_PAYLOAD + FINAL_DATA_CRC_BYTES;
+    return { file, bytes: await file.read(0, Math.min(limit, await file.size())) };
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;

@@ -1,5 +1,5 @@
 /**
- * The hard state (spec §6.3): everything of the Raft log that is not an entry — term, vote, commit
+ * The hard state (spec §6.2): everything of the Raft log that is not an entry — term, vote, commit
  * and applied indexes, snapshot, cluster configuration, URI, broken mark — and the list of live
  * segments, which is what makes a truncation atomic (§7). It is the payload of a final-data file.
  */

@@ -46,11 +46,15 @@ export interface NewEntry {
 export interface LogEntry {
   /** Position in the log: 1 for the first entry ever appended. */
   readonly index: number;
+  /** Term of the leader that created the entry. */
   readonly term: number;
+  /** The command bytes (possibly empty). */
   readonly command: Uint8Array;
   /** The stored result, or `undefined` when none was given. */
   readonly result: Uint8Array | undefined;
+  /** The stored error flag. */
   readonly error: boolean;
+  /** What the entry is for. */
   readonly code: EntryCode;
   /** The stored serial, or `undefined`. */
   readonly serial: number | undefined;
@@ -72,21 +76,33 @@ export interface Snapshot {
 
 /** One cluster member in a {@link ClusterConfig} (raftengine's `NodeRec`). */
 export interface ClusterNode {
+  /** Where the member is reached; also its id. */
   readonly uri: string;
+  /** True while the member is being added (dynamic membership change in progress). */
   readonly isAdding?: boolean;
+  /** True while the member is being removed. */
   readonly isRemoving?: boolean;
+  /** True while the member loads a snapshot before it joins. */
   readonly isLoading?: boolean;
 }
 
 /** Timing and feature settings of a cluster (raftengine's `ClusterSettings`). */
 export interface ClusterSettings {
+  /** Seconds between a leader's heartbeats. */
   readonly heartbeatPeriod?: number;
+  /** Shortest election timeout, in seconds. */
   readonly electionTimeoutMin?: number;
+  /** Longest election timeout, in seconds. */
   readonly electionTimeoutMax?: number;
+  /** Most entries a leader sends in one append-entries message. */
   readonly maxEntriesPerMessage?: number;
+  /** Whether candidates run a pre-vote round before an election. */
   readonly usePreVote?: boolean;
+  /** Whether a leader steps down when it loses contact with a quorum. */
   readonly useCheckQuorum?: boolean;
+  /** Whether members can be added and removed while the cluster runs. */
   readonly useDynamicConfig?: boolean;
+  /** Whether applying a client command twice is harmless. */
   readonly commandsIdempotent?: boolean;
 }
 
@@ -100,6 +116,7 @@ export interface ClusterConfig {
   readonly nodes: Readonly<Record<string, ClusterNode>>;
   /** A member being added or removed, if a change is in progress. */
   readonly pendingNode?: ClusterNode | null;
+  /** Timing and feature settings. */
   readonly settings?: ClusterSettings | null;
 }
 

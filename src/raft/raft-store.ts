@@ -13,11 +13,11 @@
  * segment) takes effect at the one final-data write, or not at all.
  */
 import { randomBytes } from 'node:crypto';
-import { LsfsError, isLsfsError } from '../errors.js';
+import { LsfsError, assert, isLsfsError } from '../errors.js';
 import type { Storage, StorageLock } from '../io/storage.js';
 import { decodeEntry, encodeEntry } from './entry-codec.js';
 import { FinalData } from './final-data.js';
-import { INITIAL_HARD_STATE, type HardState, type SegmentRef } from './hard-state.js';
+import { INITIAL_HARD_STATE, inconsistency, type HardState, type SegmentRef } from './hard-state.js';
 import type { ClusterConfig, LogEntry, LogStats, NewEntry, Snapshot } from './log-api.js';
 import { Mutex } from './mutex.js';
 import { RateMeter } from './rate-meter.js';
@@ -60,10 +60,17 @@ function pruneCompacted(segments: readonly SegmentRef[], snapshotIndex: number):
   return segments.slice(first);
 }
 
+/** The directory holding `path` ('.' for a bare name). */
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
+}
+
 function randomFileId(): bigint {
   return randomBytes(8).readBigUInt64LE(0);
 }
 
+/** An open log directory: see the module comment. `LsfsRaftLog` wraps it with the lifecycle. */
 export class RaftStore {
   private readonly mutex = new Mutex();
   private failure: unknown;
@@ -86,6 +93,7 @@ export class RaftStore {
   /** Opens (creating if new) the log in `options.directory` and recovers from a crash (RLG-081, RLG-082). */
   static async open(options: StoreOptions): Promise<RaftStore> {
     const { storage, directory } = options;
+    const existed = await storage.exists(directory);
     await storage.makeDirectory(directory);
     const lock = await storage.lock(`${directory}/${DIRECTORY_LOCK_NAME}`);
     let finalData: FinalData | undefined;
@@ -100,6 +108,8 @@ export class RaftStore {
           throw new LsfsError('INVALID_ARGUMENT', `${directory} holds segment files but no final-data file: refusing to start a new log over them`, { path: directory });
         }
         finalData = await FinalData.create(storage, directory, state);
+        // A new directory's own entry must be durable too, or a crash could lose the whole log (RLG-074).
+        if (!existed) await storage.syncDirectory(parentOf(directory));
       } else {
         finalData = loaded.finalData;
         state = loaded.state;
@@ -234,9 +244,7 @@ export class RaftStore {
         this.meter.add(1);
         await this.syncPinned(this.pinTail());
       } else {
-        await this.startSegment(index, this.state.segments.filter((segment) => segment.base < index), data);
-        this.lastIndex = index;
-        this.lastTerm = data.term;
+        await this.startSegment(index, this.state.segments.filter((segment) => segment.base < index), data, { lastIndex: index, lastTerm: data.term });
         this.meter.add(1);
       }
       return this.toEntry(index, data);
@@ -249,9 +257,7 @@ export class RaftStore {
       const from = checkCutIndex(this.view(), index, 'a delete index');
       if (from === this.lastIndex + 1) return;
       const lastTerm = await this.termAt(from - 1);
-      await this.startSegment(from, this.state.segments.filter((segment) => segment.base < from));
-      this.lastIndex = from - 1;
-      this.lastTerm = lastTerm;
+      await this.startSegment(from, this.state.segments.filter((segment) => segment.base < from), undefined, { lastIndex: from - 1, lastTerm });
     });
   }
 
@@ -272,12 +278,15 @@ export class RaftStore {
         // Covering every entry frees every file; the next append starts a segment at index + 1.
         segments: coversAll ? [] : pruneCompacted(this.state.segments, snapshot.index),
       };
-      await this.commit(next);
-      await this.segments.adopt(next.segments);
-      if (coversAll) {
-        this.lastIndex = snapshot.index;
-        this.lastTerm = snapshot.term;
-      }
+      let removed: Promise<void> = Promise.resolve();
+      await this.commit(next, () => {
+        removed = this.segments.adopt(next.segments);
+        if (coversAll) {
+          this.lastIndex = snapshot.index;
+          this.lastTerm = snapshot.term;
+        }
+      });
+      await removed;
     });
   }
 
@@ -351,12 +360,13 @@ export class RaftStore {
    * `first` if given, synced) is created, then one hard-state write lists it after `keep`; only
    * then do the dropped segments go.
    */
-  private async startSegment(base: number, keep: readonly SegmentRef[], first?: EntryData): Promise<void> {
+  private async startSegment(base: number, keep: readonly SegmentRef[], first?: EntryData, end?: { lastIndex: number; lastTerm: number }): Promise<void> {
     const ref: SegmentRef = { id: this.nextSegmentId, base, fileId: randomFileId() };
     const next: HardState = { ...this.state, nextSegmentId: ref.id + 1, segments: pruneCompacted([...keep, ref], this.state.snapshotIndex) };
     const payload = this.finalData.prepare(next);
     // Consumed before any I/O: a file with this id may exist from here on, so the id is never reused.
     this.nextSegmentId = ref.id + 1;
+    let removed: Promise<void> = Promise.resolve();
     await this.io(async () => {
       const segment = await this.segments.create(ref);
       try {
@@ -365,28 +375,37 @@ export class RaftStore {
           segment.append(typeCode, bytes);
           await segment.sync();
         }
-        await this.commitPrepared(next, payload);
+        await this.commitPrepared(next, payload, () => {
+          removed = this.segments.adopt(next.segments, segment);
+          if (end !== undefined) ({ lastIndex: this.lastIndex, lastTerm: this.lastTerm } = end);
+        });
       } catch (error) {
         // Not removed: the hard state may list it if the failed write reached the disk.
         this.segments.abandon(segment);
         throw error;
       }
-      await this.segments.adopt(next.segments, segment);
     });
+    await removed;
   }
 
-  /** Makes `next` the durable hard state. */
-  private async commit(next: HardState): Promise<void> {
-    await this.commitPrepared(next, this.finalData.prepare(next));
+  /**
+   * Makes `next` the durable hard state. `apply` runs right after, in the same synchronous step
+   * as the switch of `state`, so that no concurrent call sees one without the other.
+   */
+  private async commit(next: HardState, apply?: () => void): Promise<void> {
+    await this.commitPrepared(next, this.finalData.prepare(next), apply);
   }
 
-  private async commitPrepared(next: HardState, payload: Buffer): Promise<void> {
+  private async commitPrepared(next: HardState, payload: Buffer, apply?: () => void): Promise<void> {
+    const problem = inconsistency(next);
+    assert(problem === undefined, `a hard state about to be written is inconsistent: ${problem}`);
     await this.io(async () => {
       // RLG-080 (2): everything the new hard state refers to is durable before it is.
       await this.segments.tail?.sync();
       await this.finalData.write(payload);
     });
     this.state = next;
+    apply?.();
   }
 
   /** The stored fields of the entry at `index`, which the log holds. */

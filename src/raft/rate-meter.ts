@@ -1,9 +1,10 @@
 /**
- * Counts events over the last minute, for {@link LogStats.recordsPerMinute}. It keeps one count
+ * Counts events over the last minute, for `LogStats.recordsPerMinute`. It keeps one count
  * per second, so its memory is bounded however fast entries arrive.
  */
 const WINDOW_SECONDS = 60;
 
+/** Events per minute, from per-second counts over a sliding 60-second window. */
 export class RateMeter {
   /** Count per second, by the second (ms / 1000, floored) it happened in. */
   private readonly buckets = new Map<number, number>();

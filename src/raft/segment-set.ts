@@ -10,6 +10,7 @@ import type { SegmentRef } from './hard-state.js';
 import { OpenSegment } from './segment.js';
 import { segmentFileName } from './segment-names.js';
 
+/** The open live segments, in base order: see the module comment. */
 export class SegmentSet {
   private live: OpenSegment[] = [];
   private readonly retiring = new Set<Promise<void>>();

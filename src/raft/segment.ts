@@ -24,6 +24,7 @@ function checkHeader(header: FileHeader, ref: SegmentRef, path: string): void {
   }
 }
 
+/** One open segment file: the tail (writable) or a sealed one (read-only). */
 export class OpenSegment {
   private pins = 0;
   private closing = false;

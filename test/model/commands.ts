@@ -19,8 +19,8 @@ import type { KnownBugs } from './regressions.js';
 // Run volume and statistics
 
 /**
- * LSFS_FC_RUNS when unset: the whole model suite then takes about 15 s on 2 cores (measured;
- * `LSFS_FC_RUNS=2000` about 30 s, 20000 about 2.5 min).
+ * LSFS_FC_RUNS when unset. Measured on 2 cores, `vitest run test/model` then takes about 10 s on an
+ * idle machine (20-30 s on a busy one); about 35 s with 2000 runs, about 2 min with 10000.
  */
 export const DEFAULT_FC_RUNS = 1000;
 

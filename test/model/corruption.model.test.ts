@@ -132,7 +132,7 @@ function applyDamage(storage: MemoryStorage, layout: FileLayout, damage: DamageS
 interface Reading {
   records: LsfsRecord[];
   error: LsfsError | undefined;
-  /** True when the error came from BlockReader.open, before any record could be read. */
+  /** True when the error came from BlockReader.open (only a damaged file header does that, §4). */
   failedAtOpen: boolean;
   report: ScanReport;
 }
@@ -142,7 +142,9 @@ async function read(storage: MemoryStorage, mode: 'strict' | 'salvage'): Promise
   const records: LsfsRecord[] = [];
   let reader: BlockReader | undefined;
   try {
-    reader = await BlockReader.open(storage, PATH);
+    // RSF-083: a reader opens a file whose tail block has interior damage for strict and salvage
+    // reads (only the last index stays unknown); a writer would refuse it.
+    reader = await BlockReader.open(storage, PATH, { salvage: true });
     for await (const record of reader.records({ mode, report })) records.push(record);
     return { records, error: undefined, failedAtOpen: false, report };
   } catch (error) {
@@ -168,12 +170,18 @@ interface Expectations {
    */
   readonly interior: boolean;
   /**
-   * §10 steps 2-3: opening parses only the last block (or the header of the block after the last
-   * valid one), so an open fails exactly when the damage is interior and lies in the last block.
+   * §10: opening parses the last block (steps 2, 4: the header of the block after the last valid
+   * one counts as its damage), and the block before it when the last begins with a MIDDLE or LAST
+   * slice (step 3). With one damaged block, an open fails exactly when the damage is interior and
+   * lies in the last block, or in the one before it when step 3 reads that one.
    */
   readonly openFails: boolean;
-  /** RSF-072: positions of the records a salvage read must return. */
-  readonly salvageable: number[];
+  /** True when the open fails by §10 step 3: the damage lies in the block before the last. */
+  readonly failsByContinuationCheck: boolean;
+  /** The first slice of the last block (step 3 names it in one reading). */
+  readonly lastBlockFirstSlice: Structure | undefined;
+  /** RSF-072: what a salvage read returns (when a reader can be opened at all). */
+  readonly salvage: SalvageExpectation;
 }
 
 function blockOf(offset: number, blockSize: number): number {
@@ -186,26 +194,79 @@ function expectationsFor(layout: FileLayout, blockSize: number, changed: readonl
   const before = layout.records.filter((record) => record.end <= first.start).length;
   const interior = layout.structures.some((s) => s.start > first.start && (s.kind === 'block-header' || isSlice(s)) && !touched(s.start, s.end));
   const lastBlock = blockOf(layout.length - 1, blockSize);
-  const openFails = interior && blockOf(first.start, blockSize) === lastBlock;
+  const lastBlockFirstSlice = layout.structures.find((s) => isSlice(s) && blockOf(s.start, blockSize) === lastBlock);
+  const lastBlockContinues = lastBlockFirstSlice?.kind === 'middle' || lastBlockFirstSlice?.kind === 'last';
+  const failsByContinuationCheck = interior && lastBlockContinues && blockOf(first.start, blockSize) === lastBlock - 1;
+  const openFails = (interior && blockOf(first.start, blockSize) === lastBlock) || failsByContinuationCheck;
 
-  // RSF-072 for each slice: it is read if its block's header is intact (block 0's is the file
-  // header: damaged, nothing is read), no byte of it changed, and no slice before it in its block
-  // has a changed header byte. A slice whose header passed header_check is skipped by data_length;
-  // after any other damage the read resumes at the next block boundary. A changed header byte is
-  // taken to fail header_check (a 16-bit check; an unlucky collision would show as a failure here).
-  const untrustedFrom = new Map<number, number>(); // block -> start of its first slice with a changed header
-  const damagedBlocks = new Set<number>();
+  const salvage = interior ? salvageOf(layout, blockSize, changed) : { returned: layout.records.slice(0, before).map((_, i) => i), gaps: [] };
+  return { first, before, interior, openFails, failsByContinuationCheck, lastBlockFirstSlice, salvage };
+}
+
+interface SalvageExpectation {
+  /** Positions of the records returned. */
+  readonly returned: number[];
+  readonly gaps: { code: string; offset: number; length: number }[];
+}
+
+/**
+ * RSF-072 played over the layout, for interior damage (tail damage reads as in a strict read, with
+ * no gap). The scan meets the structures in file order:
+ * - a changed block header or padding loses the rest of its block (RSF-031, RSF-062 damage runs
+ *   to the block's end), and so does a slice with a changed header byte (failures 1-6 of RSF-042:
+ *   its header cannot be trusted; taken to fail header_check, a 16-bit check: an unlucky collision
+ *   would show up here as a failure);
+ * - a slice with changed bytes only after its header loses itself (failure 8: skip by data_length);
+ * - a record with any lost slice is lost whole: from its FIRST slice (in progress when the damage
+ *   was found), through its MIDDLE and LAST slices (continuing no record: BAD_SLICE, lost whole).
+ * Every other record comes back (all slices intact, index known by RSF-073). A gap runs from the
+ * first lost byte after a returned record to the end of the last lost range before the next one,
+ * with the code of the damage that opened it.
+ */
+function salvageOf(layout: FileLayout, blockSize: number, changed: readonly number[]): SalvageExpectation {
+  const touched = (from: number, to: number) => changed.some((offset) => offset >= from && offset < to);
+  const blockEnd = (offset: number) => Math.min((blockOf(offset, blockSize) + 1) * blockSize, layout.length);
+  const lostRecords = new Set<number>();
+  const lost: { start: number; end: number; code?: string }[] = [];
+  let skipUntil = 0;
   for (const s of layout.structures) {
-    const block = blockOf(s.start, blockSize);
-    if ((s.kind === 'block-header' || s.kind === 'file-header') && touched(s.start, s.end)) damagedBlocks.add(block);
-    if (isSlice(s) && touched(s.start, s.start + SPEC.SLICE_HEADER_SIZE) && !untrustedFrom.has(block)) untrustedFrom.set(block, s.start);
+    if (s.kind === 'file-header') continue; // damaged, nothing can be read (checked before)
+    if (s.start < skipUntil) {
+      if (isSlice(s)) lostRecords.add(s.record);
+      continue;
+    }
+    if (!touched(s.start, s.end)) continue;
+    const code = expectedDamage(s, changed.filter((offset) => offset >= s.start && offset < s.end)).alternatives[0]!.code;
+    if (isSlice(s)) lostRecords.add(s.record);
+    if (isSlice(s) && !touched(s.start, s.start + SPEC.SLICE_HEADER_SIZE)) {
+      lost.push({ start: s.start, end: s.end, code });
+    } else {
+      skipUntil = blockEnd(s.start);
+      lost.push({ start: s.start, end: skipUntil, code });
+    }
   }
-  const readable = (s: Structure) => {
-    const block = blockOf(s.start, blockSize);
-    return !damagedBlocks.has(block) && !touched(s.start, s.end) && s.start < (untrustedFrom.get(block) ?? Infinity);
+  for (const record of lostRecords) for (const slice of layout.records[record]!.structures.filter(isSlice)) lost.push({ start: slice.start, end: slice.end });
+  lost.sort((a, b) => a.start - b.start);
+  const returned = layout.records.flatMap((_, i) => (lostRecords.has(i) ? [] : [i]));
+  // Group the lost ranges by the returned record that follows them: one gap per group.
+  const gaps: SalvageExpectation['gaps'] = [];
+  let group: typeof lost = [];
+  const close = () => {
+    if (group.length === 0) return;
+    const offset = group[0]!.start;
+    const end = Math.max(...group.map((range) => range.end));
+    gaps.push({ code: group.find((range) => range.code !== undefined)!.code!, offset, length: end - offset });
+    group = [];
   };
-  const salvageable = layout.records.flatMap((record, i) => (record.structures.filter(isSlice).every(readable) ? [i] : []));
-  return { first, before, interior, openFails, salvageable };
+  let next = 0;
+  for (const i of returned) {
+    const start = layout.records[i]!.start;
+    while (next < lost.length && lost[next]!.start < start) group.push(lost[next++]!);
+    close();
+  }
+  group.push(...lost.slice(next));
+  close();
+  return { returned, gaps };
 }
 
 /**
@@ -214,17 +275,18 @@ function expectationsFor(layout: FileLayout, blockSize: number, changed: readonl
  * trailer fails a checksum first (CHECKSUM_MISMATCH); padding is BAD_PADDING. For the file header
  * the offset is the failing field's: magic 0, version 8, otherwise the CRC at 60.
  */
-function expectedDamage(structure: Structure, changed: readonly number[]): { codes: string[]; offset: number } {
+function expectedDamage(structure: Structure, changed: readonly number[]): { alternatives: { code: string; offset: number }[] } {
+  const one = (code: string, offset: number) => ({ alternatives: [{ code, offset }] });
   const firstChanged = changed[0]!;
   if (structure.kind === 'file-header') {
-    if (firstChanged < 8) return { codes: ['BAD_MAGIC'], offset: 0 };
-    if (firstChanged < 10) return { codes: ['UNSUPPORTED_VERSION'], offset: 8 };
-    return { codes: ['CHECKSUM_MISMATCH'], offset: 60 };
+    if (firstChanged < 8) return one('BAD_MAGIC', 0);
+    if (firstChanged < 10) return one('UNSUPPORTED_VERSION', 8);
+    return one('CHECKSUM_MISMATCH', 60);
   }
-  if (structure.kind === 'padding') return { codes: ['BAD_PADDING'], offset: structure.start };
+  if (structure.kind === 'padding') return one('BAD_PADDING', structure.start);
   const magicLength = structure.kind === 'block-header' ? 4 : 2;
   const magicChanged = firstChanged < structure.start + magicLength;
-  return { codes: [magicChanged ? 'BAD_MAGIC' : 'CHECKSUM_MISMATCH'], offset: structure.start };
+  return one(magicChanged ? 'BAD_MAGIC' : 'CHECKSUM_MISMATCH', structure.start);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,10 +295,6 @@ function expectedDamage(structure: Structure, changed: readonly number[]): { cod
 function fail(c: CorruptionCase, changed: readonly number[], message: string): never {
   const shown = changed.length > 8 ? `${changed.slice(0, 4).join(',')}…${changed.at(-1)} (${changed.length})` : changed.join(',');
   throw new Error(`${message}\n  case: ${describeCase(c)}\n  changed bytes: ${shown}`);
-}
-
-function inRanges(offset: number, ranges: readonly { offset: number; length: number }[]): boolean {
-  return ranges.some((range) => offset >= range.offset && offset < range.offset + range.length);
 }
 
 async function checkCase(c: CorruptionCase, tolerate: KnownBugs): Promise<void> {
@@ -280,16 +338,25 @@ async function checkCase(c: CorruptionCase, tolerate: KnownBugs): Promise<void> 
     // lies at or before the changed byte and inside the same structure — exactly, not within a
     // tolerance: every byte before it is intact, and the first check to fail is in that structure.
     const want = expectedDamage(expected.first, changed);
+    if (expected.failsByContinuationCheck) {
+      // §10 step 3 reads either way: "[block k-1] MUST be free of damage ...; otherwise the first
+      // slice of block k is BAD_SLICE". The engine reports block k-1's own damage (as step 5 does
+      // for the blocks it visits); the literal text says BAD_SLICE at block k's first slice. Both
+      // are accepted until the spec says which (reported).
+      want.alternatives.push({ code: 'BAD_SLICE', offset: expected.lastBlockFirstSlice!.start });
+      stats.count('open refused by the continuation check (§10 step 3)');
+    }
     const got = strict.error;
     if (got === undefined) fail(c, changed, `strict read: interior damage in ${JSON.stringify(expected.first)} went unreported (tail ${JSON.stringify(strict.report.tail)})`);
-    if (tolerate.tornTailCodeForInteriorBlockHeader && got.code === 'TORN_TAIL' && expected.first.kind === 'block-header' && strict.failedAtOpen && got.offset === want.offset) {
+    if (tolerate.tornTailCodeForInteriorBlockHeader && got.code === 'TORN_TAIL' && expected.first.kind === 'block-header' && strict.failedAtOpen && got.offset === expected.first.start) {
       stats.count('KNOWN BUG: TORN_TAIL for a damaged block header');
-    } else if (!DAMAGE_CODES.has(got.code) || !want.codes.includes(got.code) || got.offset !== want.offset) {
-      fail(c, changed, `strict read: got ${got.code} at ${got.offset}, expected ${want.codes.join('|')} at ${want.offset} (${expected.first.kind} ${expected.first.start}..${expected.first.end})`);
+    } else if (!DAMAGE_CODES.has(got.code) || !want.alternatives.some((one) => one.code === got.code && one.offset === got.offset)) {
+      const wanted = want.alternatives.map((one) => `${one.code} at ${one.offset}`).join(' or ');
+      fail(c, changed, `strict read: got ${got.code} at ${got.offset}, expected ${wanted} (${expected.first.kind} ${expected.first.start}..${expected.first.end})`);
     }
-    // §10 step 3 makes the open itself fail when the interior damage lies in the last block, and
-    // then no record at all is returned (RSF-071's "records before the first damage" cannot be).
-    const openFails = expected.first.kind === 'file-header' || expected.openFails;
+    // A damaged file header makes the file unreadable (§4); any other interior damage still lets a
+    // reader return the records before it (RSF-071, RSF-083).
+    const openFails = expected.first.kind === 'file-header';
     if (strict.failedAtOpen !== openFails) {
       fail(c, changed, `strict read: the open ${strict.failedAtOpen ? 'failed' : 'succeeded'}; §4/§10 say it ${openFails ? 'fails' : 'succeeds'}`);
     }
@@ -308,37 +375,30 @@ async function checkCase(c: CorruptionCase, tolerate: KnownBugs): Promise<void> 
   // --- Salvage read (RSF-072).
   const salvage = await read(storage, 'salvage');
   sameRecords(salvage.records, 'salvage read');
-  if (expected.first.kind === 'file-header' || expected.openFails) {
-    // No reader can be opened (§4, §10 step 3), so there is nothing to salvage from.
+  if (expected.first.kind === 'file-header') {
+    // No reader can be opened (§4): nothing to salvage from.
     if (!salvage.failedAtOpen) fail(c, changed, 'salvage read: the open should have failed as the strict one did');
-    stats.count(expected.first.kind === 'file-header' ? 'salvage impossible: file header' : 'salvage impossible: interior damage in the last block');
+    stats.count('salvage impossible: file header');
     return;
   }
   if (salvage.error !== undefined) fail(c, changed, `salvage read failed with ${salvage.error.code} at ${salvage.error.offset}`);
-  const returned = new Set(salvage.records.map((record) => record.index));
-  for (let i = 1; i < salvage.records.length; i++) {
-    if (salvage.records[i]!.index <= salvage.records[i - 1]!.index) fail(c, changed, 'salvage read: records out of order');
+  // Exactly the records RSF-072 says (every record with all slices intact, no other), then exactly
+  // its gaps; the torn tail only for tail damage, at the same place as in the strict read.
+  const want = expected.salvage;
+  const got = salvage.records.map((record) => Number(record.index - c.baseIndex));
+  if (got.join(',') !== want.returned.join(',')) {
+    fail(c, changed, `salvage read: returned records at positions [${got.join(',')}], expected [${want.returned.join(',')}]; gaps ${JSON.stringify(salvage.report.gaps)}`);
   }
-  // Every record whose slices are all intact and readable comes back...
-  const missing = expected.salvageable.filter((i) => !returned.has(c.baseIndex + BigInt(i)));
-  if (missing.length > 0) fail(c, changed, `salvage read: records at positions ${missing.join(',')} are intact but missing; gaps ${JSON.stringify(salvage.report.gaps)}`);
+  const gaps = salvage.report.gaps.map(({ code, offset, length }) => ({ code, offset, length }));
+  if (JSON.stringify(gaps) !== JSON.stringify(want.gaps)) fail(c, changed, `salvage read: gaps ${JSON.stringify(gaps)}, expected ${JSON.stringify(want.gaps)}`);
+  const tail = expected.interior ? undefined : { code: 'TORN_TAIL', offset: endOfRecords(expected.before), length: layout.length - endOfRecords(expected.before) };
+  if (JSON.stringify(salvage.report.tail) !== JSON.stringify(tail)) fail(c, changed, `salvage read: tail ${JSON.stringify(salvage.report.tail)}, expected ${JSON.stringify(tail)}`);
   stats.count('records salvaged', salvage.records.length);
   stats.count('records lost to damage', oracle.count - salvage.records.length);
-  if (salvage.records.length > expected.salvageable.length) stats.count('salvage returned more than promised');
-  // ...and every other byte range is a gap (or the tail): each changed byte, and the start of
-  // every record not returned. No gap covers a record that was returned.
-  const holes = [...salvage.report.gaps, ...(salvage.report.tail === undefined ? [] : [salvage.report.tail])];
-  const uncovered = changed.filter((offset) => !inRanges(offset, holes));
-  if (uncovered.length > 0) fail(c, changed, `salvage read: changed bytes ${uncovered.slice(0, 4).join(',')} lie in no gap: ${JSON.stringify(holes)}`);
-  layout.records.forEach((record, i) => {
-    const isReturned = returned.has(c.baseIndex + BigInt(i));
-    if (isReturned === inRanges(record.start, holes)) {
-      fail(c, changed, `salvage read: record ${i} at ${record.start} is ${isReturned ? 'returned but inside' : 'missing but outside'} the gaps ${JSON.stringify(holes)}`);
-    }
-  });
+  stats.count(`salvage gaps: ${gaps.length}`);
 
   // --- Lookups and the backward iteration: they may fail on damage, never return different data.
-  const reader = await BlockReader.open(storage, PATH);
+  const reader = await BlockReader.open(storage, PATH, { salvage: true });
   try {
     for (let i = 0; i < oracle.count; i++) {
       const index = c.baseIndex + BigInt(i);
