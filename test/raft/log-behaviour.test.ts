@@ -385,6 +385,32 @@ describe.each(ALL_KINDS)('$name', (kind) => {
     });
   });
 
+  describe('concurrent calls', () => {
+    it('mix appends, reads, commits and a truncation without tearing anything', async () => {
+      await fill(log, [1, 1, 1, 1]);
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 10; i++) calls.push(log.append(entry(2, `a${i}`)));
+      for (let i = 1; i <= 14; i++) calls.push(log.read(i).then((read) => read === undefined || read.index === i || Promise.reject(new Error('wrong entry'))));
+      calls.push(log.markCommitted(3), log.deleteAllFrom(9), log.setTerm(5));
+      for (let i = 0; i < 3; i++) calls.push(log.append(entry(3, `b${i}`)));
+      await Promise.all(calls);
+      const expected = ['e1', 'e2', 'e3', 'e4', 'a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2'];
+      expect(await commands(log)).toEqual(expected);
+      expect(await log.getCommitIndex()).toBe(3);
+      await restart();
+      expect(await commands(log)).toEqual(expected);
+    });
+
+    it('stop waits for the appends in flight', async () => {
+      const appends = Array.from({ length: 20 }, (_, i) => log.append(entry(1, `s${i}`)));
+      await log.stop();
+      expect((await Promise.all(appends)).map((e) => e.index)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      await log.start();
+      await restart();
+      expect(await log.getLastIndex()).toBe(20);
+    });
+  });
+
   it('keeps everything across a restart', async () => {
     await log.setTerm(4);
     await log.setVotedFor('n2');
