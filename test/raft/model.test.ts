@@ -293,6 +293,12 @@ function replayParameters(): fc.Parameters<unknown> {
   return seed === undefined ? {} : { seed: Number(seed), ...(path === undefined ? {} : { path }) };
 }
 
+/** Default runs scaled by LSFS_FC_RUNS (the model suites' knob; its default is 1000). */
+function runs(atDefault: number): number {
+  const requested = Number.parseInt(process.env.LSFS_FC_RUNS ?? '', 10);
+  return Number.isFinite(requested) && requested > 0 ? Math.max(1, Math.round((atDefault * requested) / 1000)) : atDefault;
+}
+
 describe('LsfsRaftLog against the MemoryLog oracle', () => {
   it('on MemoryStorage, with restarts and crashes between calls', async () => {
     await fc.assert(
@@ -301,7 +307,7 @@ describe('LsfsRaftLog against the MemoryLog oracle', () => {
         const system = await System.create(storage, MEMORY_DIRECTORY);
         await fc.asyncModelRun(() => ({ model: {}, real: system }), commands);
       }),
-      { numRuns: 250, ...replayParameters() },
+      { numRuns: runs(250), ...replayParameters() },
     );
   });
 
@@ -318,7 +324,7 @@ describe('LsfsRaftLog against the MemoryLog oracle', () => {
             await system.lsfs.stop().catch(() => undefined);
           }
         }),
-        { numRuns: 25, ...replayParameters() },
+        { numRuns: runs(25), ...replayParameters() },
       );
     } finally {
       await rm(root, { recursive: true, force: true });
