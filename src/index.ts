@@ -6,6 +6,7 @@
  * index or in order. {@link BlockReader} reads a file without writing to it, also while another
  * process appends. {@link MemoryStorage} is an in-memory disk that tests can crash.
  * @packageDocumentation
+ * @module lsfs
  */
 export { RecordLog, type RecordLogOptions, type NewRecord } from './engine/record-log.js';
 export { BlockWriter, type CreateOptions, type Recovery } from './engine/block-writer.js';
@@ -23,5 +24,5 @@ export {
 } from './format/constants.js';
 export type { Storage, StorageFile, StorageLock } from './io/storage.js';
 export { NodeStorage } from './io/node-storage.js';
-export { MemoryStorage } from './io/memory-storage.js';
+export { MemoryStorage, seededRandom, type RandomSource, type CrashSummary, type CrashedFile } from './io/memory-storage.js';
 export * from './raft/index.js';
