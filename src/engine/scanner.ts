@@ -177,17 +177,29 @@ export class Scanner {
   private async checkFirstIndex(block: ParsedBlock): Promise<boolean> {
     const firstIndex = block.firstIndex as bigint;
     const continues = startsWithContinuation(block.items);
-    const expected = this.pending !== undefined ? this.pending.index : continues ? this.nextIndex - 1n : this.nextIndex;
-    if (firstIndex === expected) return true;
-    // RSF-072 (4): after a gap the block's own first_index is trusted, unless it goes backwards.
-    const lowest = this.lastReturnedIndex === undefined ? this.source.header.baseIndex : this.lastReturnedIndex + 1n;
-    if (this.options.mode === 'salvage' && this.gap !== undefined && firstIndex >= lowest) {
+    const accepted = this.options.mode === 'salvage' && this.gap !== undefined ? this.afterGap(firstIndex) : firstIndex === this.expectedFirstIndex(continues);
+    if (accepted) {
+      // RSF-073: the block's own first_index numbers the records that start in it.
       this.nextIndex = continues ? firstIndex + 1n : firstIndex;
       return true;
     }
-    const found = damage('INDEX_OUT_OF_ORDER', block.offset, block.bytes.length, `block ${block.blockNumber} has first_index ${firstIndex}, expected ${expected}`);
+    const found = damage('INDEX_OUT_OF_ORDER', block.offset, block.bytes.length, `block ${block.blockNumber} has first_index ${firstIndex}, expected ${this.expectedFirstIndex(continues)}`);
     await this.onDamage(found, undefined);
     return false;
+  }
+
+  /**
+   * RSF-032: the record in progress; with none, the index before the next record's when the block
+   * begins with a MIDDLE or LAST slice (an orphan, judged as BAD_SLICE next); else the next index.
+   */
+  private expectedFirstIndex(continues: boolean): bigint {
+    if (this.pending !== undefined) return this.pending.index;
+    return continues ? this.nextIndex - 1n : this.nextIndex;
+  }
+
+  /** RSF-072 (4): after a gap a block's first_index is trusted unless it is not past the last record returned. */
+  private afterGap(firstIndex: bigint): boolean {
+    return this.lastReturnedIndex === undefined ? firstIndex >= this.source.header.baseIndex : firstIndex > this.lastReturnedIndex;
   }
 
   private onSlice(item: SliceItem): void {

@@ -5,7 +5,8 @@
  */
 import { assert } from '../errors.js';
 import { decodeBlockHeader } from '../format/block-header.js';
-import { BLOCK_HEADER_SIZE, FILE_HEADER_SIZE, SliceKind } from '../format/constants.js';
+import { BLOCK_HEADER_SIZE, FILE_HEADER_SIZE, MAX_RECORD_INDEX, SliceKind } from '../format/constants.js';
+import type { DecodedSlice } from '../format/slice.js';
 import { type Damage, damage, damageToError } from '../format/damage.js';
 import type { ParsedBlock } from './block-parser.js';
 import type { BlockSource } from './block-source.js';
@@ -68,23 +69,42 @@ async function nextBlockHeaderDamage(source: BlockSource, lastValid: number): Pr
   return firstIndex;
 }
 
-/** The last record end in `block` before its first damage, and that damage. */
-function lastRecordEndIn(block: ParsedBlock): { recordEnd: RecordEnd | undefined; damageAt: Damage | undefined } {
-  let recordEnd: RecordEnd | undefined;
+/** An intact slice and the index of the record it belongs to (RSF-073). */
+interface NumberedSlice {
+  readonly slice: DecodedSlice;
+  readonly index: bigint;
+}
+
+/**
+ * The block's intact slices up to its first damage, numbered by RSF-073, and that damage; a record
+ * start whose index passes MAX_RECORD_INDEX is damage too (RSF-052: INDEX_OVERFLOW at the slice).
+ */
+function numberSlices(block: ParsedBlock): { slices: NumberedSlice[]; damageAt: Damage | undefined } {
+  const slices: NumberedSlice[] = [];
   let nextStart = block.firstIndex as bigint;
   for (const [position, item] of block.items.entries()) {
-    if (item.type === 'damage') return { recordEnd, damageAt: item.damage };
+    if (item.type === 'damage') return { slices, damageAt: item.damage };
     const { slice } = item;
-    const end = slice.offset + slice.size;
     if (position === 0 && (slice.kind === SliceKind.Middle || slice.kind === SliceKind.Last)) {
-      if (slice.kind === SliceKind.Last) recordEnd = { end, index: nextStart };
-      nextStart += 1n;
-    } else if (slice.kind === SliceKind.Full || slice.kind === SliceKind.First) {
-      const index = nextStart++;
-      if (slice.kind === SliceKind.Full) recordEnd = { end, index };
+      slices.push({ slice, index: nextStart++ });
+      continue;
+    }
+    if (slice.kind === SliceKind.Full || slice.kind === SliceKind.First) {
+      if (nextStart > MAX_RECORD_INDEX) return { slices, damageAt: damage('INDEX_OVERFLOW', slice.offset, slice.size, `record index ${nextStart} exceeds the largest index`) };
+      slices.push({ slice, index: nextStart++ });
+    } else {
+      slices.push({ slice, index: nextStart - 1n });
     }
   }
-  return { recordEnd, damageAt: undefined };
+  return { slices, damageAt: undefined };
+}
+
+/** The last record end in `block` before its first damage, and that damage. */
+function lastRecordEndIn(block: ParsedBlock): { recordEnd: RecordEnd | undefined; damageAt: Damage | undefined } {
+  const { slices, damageAt } = numberSlices(block);
+  const ends = slices.filter(({ slice }) => slice.kind === SliceKind.Full || slice.kind === SliceKind.Last);
+  const last = ends.at(-1);
+  return { recordEnd: last === undefined ? undefined : { end: last.slice.offset + last.slice.size, index: last.index }, damageAt };
 }
 
 /**
@@ -96,33 +116,22 @@ async function checkContinuation(source: BlockSource, block: ParsedBlock): Promi
   const first = block.items[0];
   if (first?.type !== 'slice' || (first.slice.kind !== SliceKind.Middle && first.slice.kind !== SliceKind.Last)) return;
   const previous = await source.block(block.blockNumber - 1);
-  const damageFound = previous.headerDamage ?? previous.items.find((item) => item.type === 'damage')?.damage;
+  const { slices, damageAt } = numberSlices(previous);
+  const damageFound = previous.headerDamage ?? damageAt;
   if (damageFound !== undefined) throw damageToError(damageFound, source.file.path);
-  const last = previous.items.at(-1);
-  const ownerIndex = last === undefined ? undefined : recordOfLastSlice(previous);
-  if (last?.type === 'slice' && (last.slice.kind === SliceKind.First || last.slice.kind === SliceKind.Middle) && ownerIndex === block.firstIndex) return;
+  const last = slices.at(-1);
+  if (last !== undefined && (last.slice.kind === SliceKind.First || last.slice.kind === SliceKind.Middle) && last.index === block.firstIndex) return;
   const { slice } = first;
   throw damageToError(damage('BAD_SLICE', slice.offset, slice.size, `block ${block.blockNumber} begins with a ${SliceKind[slice.kind]} slice that continues no record of block ${previous.blockNumber}`), source.file.path);
-}
-
-/** Index of the record that owns the last slice of a block (all of whose items are intact slices). */
-function recordOfLastSlice(block: ParsedBlock): bigint {
-  let owner = block.firstIndex as bigint;
-  block.items.forEach((item, position) => {
-    if (item.type !== 'slice') return;
-    const starts = item.slice.kind === SliceKind.Full || item.slice.kind === SliceKind.First;
-    if (starts && position > 0) owner += 1n;
-  });
-  return owner;
 }
 
 /** Walks back from `block` to the last record end before it (a record cut off at the tail). */
 async function recordEndBefore(source: BlockSource, block: number): Promise<RecordEnd | undefined> {
   for (let previous = block - 1; previous >= 0; previous--) {
     const parsed = await source.block(previous);
-    const damageFound = parsed.headerDamage ?? parsed.items.find((item) => item.type === 'damage')?.damage;
+    const { recordEnd, damageAt } = lastRecordEndIn(parsed);
+    const damageFound = parsed.headerDamage ?? damageAt;
     if (damageFound !== undefined) throw damageToError(damageFound, source.file.path);
-    const { recordEnd } = lastRecordEndIn(parsed);
     if (recordEnd !== undefined) return recordEnd;
   }
   return undefined;
