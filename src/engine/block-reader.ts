@@ -174,10 +174,7 @@ export class BlockReader {
       ...(options.from === undefined ? {} : { fromIndex: options.from }),
     });
     try {
-      for await (const record of scanner.records()) {
-        if (this.lastIndex !== undefined && record.index > this.lastIndex && mode === 'strict') break;
-        yield record;
-      }
+      yield* scanner.records();
     } finally {
       if (options.report !== undefined) {
         options.report.gaps.push(...scanner.report.gaps);

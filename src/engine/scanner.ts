@@ -177,7 +177,9 @@ export class Scanner {
   private async checkFirstIndex(block: ParsedBlock): Promise<boolean> {
     const firstIndex = block.firstIndex as bigint;
     const continues = startsWithContinuation(block.items);
-    const accepted = this.options.mode === 'salvage' && this.gap !== undefined ? this.afterGap(firstIndex) : firstIndex === this.expectedFirstIndex(continues);
+    // Block 0 is reached by no earlier block: its first_index (the base index) is never out of order.
+    const accepted =
+      block.blockNumber === 0 || (this.options.mode === 'salvage' && this.gap !== undefined ? this.afterGap(firstIndex) : firstIndex === this.expectedFirstIndex(continues));
     if (accepted) {
       // RSF-073: the block's own first_index numbers the records that start in it.
       this.nextIndex = continues ? firstIndex + 1n : firstIndex;

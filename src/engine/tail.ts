@@ -115,13 +115,16 @@ function lastRecordEndIn(block: ParsedBlock): { recordEnd: RecordEnd | undefined
 async function checkContinuation(source: BlockSource, block: ParsedBlock): Promise<void> {
   const first = block.items[0];
   if (first?.type !== 'slice' || (first.slice.kind !== SliceKind.Middle && first.slice.kind !== SliceKind.Last)) return;
+  const { slice } = first;
+  if (block.blockNumber === 0) {
+    throw damageToError(damage('BAD_SLICE', slice.offset, slice.size, `block 0 begins with a ${SliceKind[slice.kind]} slice, which continues no record`), source.file.path);
+  }
   const previous = await source.block(block.blockNumber - 1);
   const { slices, damageAt } = numberSlices(previous);
   const damageFound = previous.headerDamage ?? damageAt;
   if (damageFound !== undefined) throw damageToError(damageFound, source.file.path);
   const last = slices.at(-1);
   if (last !== undefined && (last.slice.kind === SliceKind.First || last.slice.kind === SliceKind.Middle) && last.index === block.firstIndex) return;
-  const { slice } = first;
   throw damageToError(damage('BAD_SLICE', slice.offset, slice.size, `block ${block.blockNumber} begins with a ${SliceKind[slice.kind]} slice that continues no record of block ${previous.blockNumber}`), source.file.path);
 }
 

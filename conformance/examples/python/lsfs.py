@@ -1,6 +1,6 @@
 """LSFS record stream files, format version 1: an independent reader and writer.
 
-Written from spec/lsfs-format.md alone (the reference engine was not consulted), with the
+Written from the text of spec/lsfs-format.md (no code of the reference engine was copied), with the
 Python 3.11 standard library only. The requirement identifiers (RSF-nnn) in the comments name
 the rule of the spec that a piece of code implements.
 
@@ -16,7 +16,8 @@ Public API:
     w.append(type_code, payload)        # payload: bytes-like or RepeatPayload
     w.sync(); w.close()
 
-Where the spec leaves room, the choices made here are listed in README.md next to this file.
+How this implementation reads the spec where it meets the protocol is listed in README.md next to
+this file (and in appendix B of conformance/PROTOCOL.md).
 """
 
 from __future__ import annotations
@@ -306,10 +307,8 @@ def parse_file_header(b: bytes) -> FileHeader:
         raise LsfsError(UNSUPPORTED_FEATURE, 12, "feature_flags are not zero")
     if any(b[32:60]):
         raise LsfsError(UNSUPPORTED_FEATURE, 32, "reserved_1 is not zero")
-    base = _u64(b, 24)
-    if base > MAX_RECORD_INDEX + 1:  # can never fire: MAX_RECORD_INDEX + 1 is the largest u64
-        raise LsfsError(INDEX_OVERFLOW, 24, "base_index")
-    return FileHeader(log2, 1 << log2, _u64(b, 16), base)
+    # Every base_index is readable; at 2^64 - 1 the file can hold no record (RSF-003).
+    return FileHeader(log2, 1 << log2, _u64(b, 16), _u64(b, 24))
 
 
 def build_file_header(block_size: int, file_id: int, base_index: int) -> bytes:
@@ -337,51 +336,81 @@ def build_slice(file_id: int, offset: int, kind: int, data) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# The forward walk (§5-§9): one parser for strict reads, salvage reads, open and lookup
+# Reading (§5-§11)
+#
+# One block is parsed alone by the rules that hold within a block (`_parse_block`: RSF-031,
+# RSF-042, the "within its block" rules of RSF-052, RSF-062). The forward scan (`_events`) adds
+# the rules across blocks (RSF-032, the "across blocks" rules of RSF-052), numbers records by
+# RSF-073 and resumes after damage as RSF-072 says; strict reads, salvage reads and lookups consume
+# its events. Open (§10) parses the blocks at the tail one at a time.
 # ---------------------------------------------------------------------------------------------
 
-# Events produced by LsfsFile._walk:
-#   ("record", Record)                a whole record whose slices are all intact and in sequence
-#   ("start", index, offset)          a FULL or FIRST slice was accepted: record `index` starts here
-#   ("block", k, first_index)         the header of block k >= 1 was accepted
-#   ("end", index, end)               a LAST slice ended a record whose start this walk did not see
-#   ("lost", start, end)              bytes of a record already known to be lost (salvage only)
-#   ("damage", _Dmg)                  damage; the walk resumes by the RSF-072 rules afterwards
-#   ("eof",)                          the file ends cleanly (right after a FULL or LAST slice)
+class _Slice:
+    """An intact slice (checks 1 to 8 of RSF-042 passed) that also passed the rules within its
+    block. `type` and `length` are its record header's fields for a FULL or FIRST slice."""
+    __slots__ = ("offset", "kind", "dl", "end", "data", "type", "length")
 
-_NORMAL, _LOST, _UNKNOWN = 0, 1, 2
+    def __init__(self, offset, kind, dl, end, data, type_=None, length=None):
+        self.offset = offset
+        self.kind = kind
+        self.dl = dl
+        self.end = end
+        self.data = data
+        self.type = type_
+        self.length = length
 
 
 class _Dmg:
-    __slots__ = ("code", "offset", "end", "abandoned", "beyond_start", "eof")
+    """Damage: its §12 code, the offset of the structure in which it was found, and the range
+    [offset, end) it loses (RSF-042, RSF-072 rule 1)."""
+    __slots__ = ("code", "offset", "end", "kind", "resumable", "starts_record")
 
-    def __init__(self, code, offset, end, abandoned=None, beyond_start=None, eof=False):
-        self.code = code                  # the §12 code of the check that failed
-        self.offset = offset              # the start of the structure in which it was found
-        self.end = end                    # where the walk resumes (range [offset, end) skipped)
-        self.abandoned = abandoned        # start of a record in progress that this damage lost
-        self.beyond_start = beyond_start  # that record's FIRST claimed more bytes than the file has
-        self.eof = eof                    # the damage is the end of the file itself
+    def __init__(self, code, offset, end, kind=None, resumable=False, starts_record=False):
+        self.code = code
+        self.offset = offset
+        self.end = max(end, offset + 1)
+        self.kind = kind                    # the slice's kind when its header passed checks 1-6
+        self.resumable = resumable          # the parse goes on at `end` (RSF-042 failures 8, 9)
+        self.starts_record = starts_record  # a FULL or FIRST slice: it uses up an index (RSF-073)
 
     def __repr__(self):
-        return f"_Dmg({self.code}, {self.offset}, end={self.end}, abandoned={self.abandoned})"
+        return f"_Dmg({self.code}, {self.offset}, end={self.end})"
+
+
+class _Block:
+    """Block k parsed alone (from its data start)."""
+    __slots__ = ("k", "start", "end", "first_index", "header_damage", "items", "ends_in")
+
+    def __init__(self, k, start, end):
+        self.k = k
+        self.start = start
+        self.end = end                  # the block's end (it may lie beyond the file's end)
+        self.first_index = None         # base_index for block 0
+        self.header_damage = None       # RSF-031 failure: the whole block is lost
+        self.items = []                 # _Slice and _Dmg in file order
+        # What the parse of the block stopped at: "end" (its end), "damage" (damage that loses
+        # the rest of the block), "padding" (valid padding that the file ends inside or right
+        # after), "eof" (the file ends right after the last item, or after the block header).
+        self.ends_in = "end"
 
 
 class _Asm:
     """A record in progress (between its FIRST and its LAST slice)."""
-    __slots__ = ("state", "index", "start", "type", "length", "remaining", "hasher", "chunks",
-                 "beyond")
+    __slots__ = ("index", "start", "type", "length", "remaining", "hasher", "chunks")
 
-    def __init__(self, state, index, start=None):
-        self.state = state
+    def __init__(self, index, start, type_, length, remaining, hasher, chunks):
         self.index = index
-        self.start = start
-        self.type = 0
-        self.length = 0
-        self.remaining = 0
-        self.hasher = None
-        self.chunks = None
-        self.beyond = False
+        self.start = start          # file offset of its FIRST slice
+        self.type = type_
+        self.length = length
+        self.remaining = remaining  # record data bytes (header and payload) still to come
+        self.hasher = hasher
+        self.chunks = chunks        # payload pieces, or None when the payload is not kept
+
+
+def _leads_with_continuation(items) -> bool:
+    """The block begins with a MIDDLE or LAST slice (intact, or damaged after checks 1 to 6)."""
+    return bool(items) and items[0].kind in (MIDDLE, LAST)
 
 
 class LsfsFile:
@@ -430,12 +459,23 @@ class LsfsFile:
             return MISPLACED_BLOCK
         return None
 
+    def _block_header_damage(self, k: int) -> Optional[_Dmg]:
+        """The damage of block k's header (k >= 1), or None when it passes RSF-031."""
+        B = k * self.block_size
+        hb = self._src.read(B, BLOCK_HEADER_SIZE)
+        if len(hb) < BLOCK_HEADER_SIZE:
+            return _Dmg(TORN_TAIL, B, self.size)
+        problem = self._block_header_problem(k, hb)
+        if problem is not None:
+            return _Dmg(problem, B, min(B + self.block_size, self.size))
+        return None
+
     def _block_header_intact(self, k: int) -> bool:
-        hb = self._src.read(k * self.block_size, BLOCK_HEADER_SIZE)
-        return len(hb) == BLOCK_HEADER_SIZE and self._block_header_problem(k, hb) is None
+        return self._block_header_damage(k) is None
 
     def _slice_intact(self, q: int) -> bool:
-        """§9: magic, header_check and slice_crc right for q; the slice lies within its block."""
+        """§9: magic, header_check and slice_crc right for q; the slice lies within its block and
+        within the file (its kind and reserved byte do not matter)."""
         h = self._src.read(q, SLICE_HEADER_SIZE)
         if len(h) < SLICE_HEADER_SIZE or h[0:2] != SLICE_MAGIC:
             return False
@@ -450,8 +490,8 @@ class LsfsFile:
         return crc32c(data, crc32c(h[6:8], c)) == _u32(self._src.read(end - 4, 4))
 
     def _last_intact_offset(self) -> int:
-        """The largest offset of an intact structure (§9), or -1. Computed from the end of the
-        file backwards, so it only reads the region after the last intact structure."""
+        """The largest offset at which an intact structure (§9) starts, or -1. Computed from the
+        end of the file backwards, so it only reads the region after the last intact structure."""
         if self._last_intact is None:
             bs = self.block_size
             lb = -1
@@ -474,269 +514,276 @@ class LsfsFile:
         return self._last_intact
 
     def damage_is_interior(self, offset: int) -> bool:
-        """RSF-070: interior iff an intact structure lies at a larger offset than the damage."""
-        return self._last_intact_offset() > offset
+        """RSF-070: damage found at offset d is interior when an intact structure starts at an
+        offset q >= d (§9), at the tail otherwise. "At" counts: damage found in a structure that
+        is itself intact (a slice out of sequence, a wrong first_index) is always interior."""
+        return self._last_intact_offset() >= offset
 
-    # -- the walk ------------------------------------------------------------------------------
+    # -- one block -----------------------------------------------------------------------------
 
-    def _walk(self, start_block: int = 0, keep_limit: Optional[int] = None) -> Iterator[tuple]:
-        """Parse forward from the data start of `start_block`.
+    def _parse_block(self, k: int) -> _Block:
+        """Block k from its data start: RSF-031, then each slice by RSF-042 (checks 1 to 8) and
+        the rules of RSF-052 that hold within one block, and the padding (RSF-062)."""
+        bs, size = self.block_size, self.size
+        B = k * bs
+        blk = _Block(k, B, B + bs)
+        block_end = blk.end
+        stop = min(block_end, size)
+        if k == 0:
+            blk.first_index = self.base_index
+            q = FILE_HEADER_SIZE
+        else:
+            d = self._block_header_damage(k)
+            if d is not None:
+                blk.header_damage = d
+                blk.ends_in = "damage"
+                return blk
+            blk.first_index = _u64(self._src.read(B + 24, 8))
+            q = B + BLOCK_HEADER_SIZE
+        data_start = q
+        buf = self._src.read(B, stop - B)      # one block at most (RSF-005)
+        items = blk.items
 
-        From block 0 the walk knows everything (base_index, no record in progress). From a
-        later block (§10 open, §11 lookup) it takes that block's first_index on trust and accepts
-        a leading MIDDLE or LAST slice as the continuation of a record it did not see begin.
-        After damage it resumes by RSF-072 and re-learns the index from the next block header.
-        """
-        src, size, bs = self._src, self.size, self.block_size
-        fid = self._fid
-        k = start_block
-        need_header = k > 0
-        adopt_state = _UNKNOWN        # how a leading continuation of an adopted block is treated
-        synced = k == 0               # reached the current block by reading the blocks before it
-        adopted = False               # current block's first_index was taken on trust
-        next_idx = self.base_index if k == 0 else None
-        cont: Optional[_Asm] = None
-        q = FILE_HEADER_SIZE
-        block_end = bs
-        at_start = True               # q is the data start of its block
-        pending = None                # start of padding / block header not yet followed by a slice
-
-        def dmg(code, offset, end, eof=False):
-            ab = bs_ = None
-            if cont is not None and cont.state == _NORMAL:
-                ab = cont.start
-                if cont.beyond:
-                    bs_ = cont.start
-            return ("damage", _Dmg(code, offset, end, ab, bs_, eof))
+        def damage(d: _Dmg) -> bool:
+            items.append(d)
+            if not d.resumable:
+                blk.ends_in = "damage"
+            return d.resumable
 
         while True:
-            if need_header:
-                B = k * bs
-                q, block_end, at_start = B, B + bs, True
-                if B >= size:
-                    if cont is None and pending is None:
-                        yield ("eof",)
-                    else:  # the file ends where a block header (for a record in progress) belongs
-                        yield dmg(TORN_TAIL, B, size, eof=True)
-                    return
-                if pending is None:
-                    pending = B
-                hb = src.read(B, BLOCK_HEADER_SIZE)
-                if len(hb) < BLOCK_HEADER_SIZE:
-                    yield dmg(TORN_TAIL, B, size, eof=True)
-                    return
-                problem = self._block_header_problem(k, hb)
-                fi = _u64(hb, 24)
-                if problem is None and synced:
-                    # RSF-032: the index this block must begin with
-                    expected = cont.index if cont is not None else next_idx
-                    if fi != expected:
-                        problem = INDEX_OUT_OF_ORDER
-                if problem is not None:
-                    # RSF-072: any damage but a slice's crc/sequence -> next block boundary
-                    yield dmg(problem, B, min(B + bs, size))
-                    cont, synced, adopted, adopt_state, pending = None, False, False, _LOST, None
-                    k += 1
-                    continue
-                if not synced:
-                    next_idx, adopted, synced = fi, True, True
-                    cont = None
-                else:
-                    adopted = False
-                need_header = False
-                yield ("block", k, fi)
-                q = B + BLOCK_HEADER_SIZE
-                continue
-
-            if q >= block_end:
-                k += 1
-                need_header = True
-                continue
-
-            if cont is None and block_end - q < MIN_RECORD_START:
-                # padding: no record can start here (§8 step 1)
-                if q >= size:
-                    if pending is None:
-                        yield ("eof",)
-                    else:
-                        yield dmg(TORN_TAIL, q, size, eof=True)
-                    return
-                stop = min(block_end, size)
-                pad = src.read(q, stop - q)
-                if pad.count(0) != len(pad):
-                    yield dmg(BAD_PADDING, q, stop)                      # RSF-062
-                    cont, synced, adopted, adopt_state, pending = None, False, False, _LOST, None
-                    k += 1
-                    need_header = True
-                    continue
-                if block_end > size:   # the file ends inside the padding
-                    yield dmg(TORN_TAIL, q, size, eof=True)
-                    return
-                if pending is None:
-                    pending = q
-                k += 1
-                need_header = True
-                continue
-
-            # a slice at q (RSF-042, in the spec's order)
             if q >= size:
-                if cont is None and pending is None:
-                    yield ("eof",)
-                else:
-                    yield dmg(TORN_TAIL, q, size, eof=True)
-                return
-            h = src.read(q, SLICE_HEADER_SIZE)
-            problem = None
-            if len(h) < SLICE_HEADER_SIZE:
-                # RSF-042: "otherwise TORN_TAIL or BAD_SLICE": TORN_TAIL once classified as tail
-                yield dmg(BAD_SLICE, q, size, eof=True)
-                return
+                blk.ends_in = "eof"             # the file ends right here
+                return blk
+            if q >= block_end:
+                return blk                      # the last slice filled the block
+            if block_end - q < MIN_RECORD_START:
+                # §8 step 1: too little room for a record: padding, zero to the block's end
+                if any(buf[q - B:stop - B]):
+                    damage(_Dmg(BAD_PADDING, q, stop))             # RSF-062
+                elif block_end > size or block_end == size:
+                    blk.ends_in = "padding"     # the file ends inside or right after padding
+                return blk
+            # a slice at q: RSF-042, in order
+            if size - q < SLICE_HEADER_SIZE:
+                damage(_Dmg(TORN_TAIL, q, size))                   # 1
+                return blk
+            h = buf[q - B:q - B + SLICE_HEADER_SIZE]
             if h[0:2] != SLICE_MAGIC:
-                problem = BAD_MAGIC
-            else:
-                c = crc32c(h[0:6], crc32c(fid + _U64.pack(q)))
-                if c & 0xFFFF != _u16(h, 6):
-                    problem = CHECKSUM_MISMATCH
-                else:
-                    kind = h[2]
-                    dl = _u16(h, 4)
-                    end = q + SLICE_OVERHEAD + dl
-                    if not FULL <= kind <= LAST:
-                        problem = BAD_SLICE
-                    elif h[3] != 0:
-                        problem = UNSUPPORTED_FEATURE
-                    elif end > block_end:
-                        problem = BAD_SLICE
-            if problem is not None:
-                yield dmg(problem, q, min(block_end, size))
-                cont, synced, adopted, adopt_state, pending = None, False, False, _LOST, None
-                k += 1
-                need_header = True
-                continue
+                damage(_Dmg(BAD_MAGIC, q, stop))                   # 2
+                return blk
+            c = crc32c(h[0:6], crc32c(self._fid + _U64.pack(q)))
+            if c & 0xFFFF != _u16(h, 6):
+                damage(_Dmg(CHECKSUM_MISMATCH, q, stop))           # 3
+                return blk
+            kind = h[2]
+            if not FULL <= kind <= LAST:
+                damage(_Dmg(BAD_SLICE, q, stop))                   # 4
+                return blk
+            if h[3] != 0:
+                damage(_Dmg(UNSUPPORTED_FEATURE, q, stop))         # 5
+                return blk
+            dl = _u16(h, 4)
+            end = q + SLICE_OVERHEAD + dl
+            starts = kind in (FULL, FIRST)
+            if end > block_end:
+                damage(_Dmg(BAD_SLICE, q, stop))                   # 6
+                return blk
             if end > size:
-                # the header is right but the file ends inside the slice
-                yield dmg(BAD_SLICE, q, size, eof=True)
-                return
-            data = src.read(q + SLICE_HEADER_SIZE, dl)
-            crc_ok = crc32c(data, crc32c(h[6:8], c)) == _u32(src.read(end - 4, 4))
-            pending = None
-            first_in_block = at_start
-            at_start = False
-            lead_adopted = adopted and first_in_block
-            adopted = False
-
-            if kind == FULL or kind == FIRST:
-                idx = next_idx          # RSF-073: every FULL/FIRST with a trusted header counts
-                next_idx += 1
-                can_continue = kind == FIRST and end == block_end
-                if cont is not None or not crc_ok:
-                    # crc first (RSF-042), then "no new record while one is in progress" (RSF-043)
-                    yield dmg(CHECKSUM_MISMATCH if not crc_ok else BAD_SLICE, q, end)
-                    cont = _Asm(_LOST, idx) if can_continue else None
-                    q = end
-                    continue
-                problem = None
-                if kind == FIRST and end != block_end:
-                    problem = BAD_SLICE                                  # RSF-043
-                elif dl < RECORD_HEADER_SIZE:
-                    problem = BAD_SLICE                                  # RSF-050
-                else:
-                    typ = _u64(data, 0)
-                    n = _u32(data, 8)
-                    if n > MAX_PAYLOAD_LENGTH:
-                        problem = RECORD_TOO_LARGE                       # RSF-051
-                    elif kind == FULL and dl != RECORD_HEADER_SIZE + n:
-                        problem = BAD_SLICE                              # RSF-050
-                    elif kind == FIRST and dl >= RECORD_HEADER_SIZE + n:
-                        problem = BAD_SLICE                              # RSF-050 / RSF-043
-                    elif idx > MAX_RECORD_INDEX:
-                        problem = INDEX_OVERFLOW                         # RSF-003
-                if problem is not None:
-                    yield dmg(problem, q, end)
-                    cont = _Asm(_LOST, idx) if can_continue else None
-                    q = end
-                    continue
-                yield ("start", idx, q)
-                payload = data[RECORD_HEADER_SIZE:]
-                if kind == FULL:
-                    keep = keep_limit is None or n <= keep_limit
-                    yield ("record", Record(idx, typ, n, hashlib.sha256(payload).hexdigest(),
-                                            bytes(payload) if keep else None, q, end))
-                else:
-                    a = _Asm(_NORMAL, idx, q)
-                    a.type, a.length = typ, n
-                    a.remaining = RECORD_HEADER_SIZE + n - dl
-                    # RSF-051 / RSF-005: a record that needs more bytes than the file holds after
-                    # the slice can never complete; nothing is stored for it.
-                    a.beyond = a.remaining > size - end
-                    a.hasher = hashlib.sha256(payload)
-                    if not a.beyond and (keep_limit is None or n <= keep_limit):
-                        a.chunks = [bytes(payload)]
-                    cont = a
+                damage(_Dmg(TORN_TAIL, q, size, kind, False, starts))   # 7
+                return blk
+            data = buf[q - B + SLICE_HEADER_SIZE:end - B - SLICE_TRAILER_SIZE]
+            if crc32c(data, crc32c(h[6:8], c)) != _u32(buf, end - B - SLICE_TRAILER_SIZE):
+                damage(_Dmg(CHECKSUM_MISMATCH, q, end, kind, True, starts))   # 8
                 q = end
                 continue
-
-            # MIDDLE or LAST
-            if cont is None:
-                if lead_adopted:
-                    # the block begins with the continuation of record first_index (RSF-032)
-                    idx = next_idx
-                    next_idx += 1
-                    if adopt_state == _UNKNOWN and idx > MAX_RECORD_INDEX:
-                        yield dmg(INDEX_OVERFLOW, q, end)
-                        q = end
-                        continue
-                    cont = _Asm(adopt_state, idx)
-                else:
-                    # no record in progress, or not at a block's start (RSF-043)
-                    yield dmg(CHECKSUM_MISMATCH if not crc_ok else BAD_SLICE, q, end)
-                    q = end
-                    continue
-            if cont.state == _LOST:
-                yield ("lost", q, end)
-                if kind == LAST or end != block_end:
-                    cont = None
-                q = end
-                continue
-            if not crc_ok:
-                yield dmg(CHECKSUM_MISMATCH, q, end)
-                cont = _Asm(_LOST, cont.index) if kind == MIDDLE and end == block_end else None
-                q = end
-                continue
+            # 9: RSF-052, the rules within one block, in order
             problem = None
-            if not first_in_block:
-                problem = BAD_SLICE
-            elif kind == MIDDLE and end != block_end:
-                problem = BAD_SLICE
-            elif kind == LAST and dl == 0:
-                problem = BAD_SLICE
-            elif cont.state == _NORMAL:
-                if kind == MIDDLE and dl >= cont.remaining:
-                    problem = BAD_SLICE      # the record would end here, or a LAST would be empty
-                elif kind == LAST and dl != cont.remaining:
-                    problem = BAD_SLICE      # RSF-050: a LAST slice ends the record exactly
+            typ = n = None
+            if kind in (MIDDLE, LAST):
+                if q != data_start:
+                    problem = BAD_SLICE          # MIDDLE and LAST stand first in their block
+                elif kind == MIDDLE and end != block_end:
+                    problem = BAD_SLICE          # a MIDDLE slice fills its block
+                elif kind == LAST and dl == 0:
+                    problem = BAD_SLICE          # a LAST slice holds at least 1 byte
+            elif dl < RECORD_HEADER_SIZE:
+                problem = BAD_SLICE              # no room for the record header
+            else:
+                typ = _u64(data, 0)
+                n = _u32(data, 8)
+                if n > MAX_PAYLOAD_LENGTH:
+                    problem = RECORD_TOO_LARGE   # RSF-051
+                elif kind == FIRST and end != block_end:
+                    problem = BAD_SLICE          # a FIRST slice fills its block
+                elif kind == FULL and dl != RECORD_HEADER_SIZE + n:
+                    problem = BAD_SLICE          # RSF-050
+                elif kind == FIRST and dl >= RECORD_HEADER_SIZE + n:
+                    problem = BAD_SLICE          # a FIRST slice leaves some of its record to come
             if problem is not None:
-                yield dmg(problem, q, end)
-                cont = _Asm(_LOST, cont.index) if kind == MIDDLE and end == block_end else None
-                q = end
-                continue
-            if cont.state == _UNKNOWN:
-                if kind == LAST:
-                    yield ("end", cont.index, end)
-                    cont = None
-                q = end
-                continue
-            cont.hasher.update(data)
-            if cont.chunks is not None:
-                cont.chunks.append(bytes(data))
-            cont.remaining -= dl
-            if kind == LAST:
-                a = cont
-                cont = None
-                yield ("record", Record(a.index, a.type, a.length, a.hasher.hexdigest(),
-                                        b"".join(a.chunks) if a.chunks is not None else None,
-                                        a.start, end))
+                damage(_Dmg(problem, q, end, kind, True, starts))
+            else:
+                items.append(_Slice(q, kind, dl, end, data, typ, n))
             q = end
+
+    def _first_damage_in(self, blk: _Block) -> Optional[_Dmg]:
+        """The first damage of a block parsed alone, including INDEX_OVERFLOW of a record that
+        starts in it (its index follows from first_index by RSF-073)."""
+        if blk.header_damage is not None:
+            return blk.header_damage
+        index = blk.first_index + (1 if _leads_with_continuation(blk.items) else 0)
+        for pos, item in enumerate(blk.items):
+            if isinstance(item, _Dmg):
+                return item
+            if item.kind in (FULL, FIRST):
+                if index > MAX_RECORD_INDEX:
+                    return _Dmg(INDEX_OVERFLOW, item.offset, item.end, item.kind, True, True)
+                index += 1
+        return None
+
+    @staticmethod
+    def _record_ends_in(blk: _Block, before: Optional[int] = None) -> list:
+        """[(end, index)] of the records that end in a block parsed alone (its FULL slices and a
+        leading LAST slice, numbered by RSF-073), among its items before position `before`."""
+        out = []
+        items = blk.items if before is None else blk.items[:before]
+        lead = _leads_with_continuation(blk.items)
+        index = blk.first_index + (1 if lead else 0)
+        for pos, item in enumerate(items):
+            if pos == 0 and lead:
+                if isinstance(item, _Slice) and item.kind == LAST:
+                    out.append((item.end, blk.first_index))   # the end of record first_index
+                continue
+            if isinstance(item, _Slice):
+                if item.kind == FULL:
+                    out.append((item.end, index))
+                if item.kind in (FULL, FIRST):
+                    index += 1
+            elif item.starts_record:
+                index += 1
+        return out
+
+    # -- the forward scan ----------------------------------------------------------------------
+
+    def _events(self, start_block: int = 0, keep_limit: Optional[int] = None) -> Iterator[tuple]:
+        """The forward scan from block `start_block`. Events:
+
+            ("record", Record)            a whole record whose slices are all intact
+            ("damage", _Dmg, lost_start)  damage; lost_start is the FIRST slice of a record in
+                                          progress that it loses, or the damage's own offset
+            ("eof",)                      the end of the file
+
+        After damage the scan goes on as a salvage read does (RSF-072); a strict read stops at
+        the first damage. Started at a later block (§11), the scan takes that block's first_index
+        and passes over a continuation the block begins with (its record started earlier)."""
+        bs, size = self.block_size, self.size
+        last_block = (size - 1) // bs
+        next_idx = self.base_index        # the index of the next FULL or FIRST slice (RSF-073)
+        cont: Optional[_Asm] = None
+        gap_open = False                  # damage since the last returned record
+        last_returned = None
+        ends_in = "end"
+
+        def lost(d: _Dmg):
+            nonlocal cont, gap_open
+            ev = ("damage", d, cont.start if cont is not None else d.offset)
+            cont = None
+            gap_open = True
+            return ev
+
+        for k in range(start_block, last_block + 1):
+            blk = self._parse_block(k)
+            ends_in = blk.ends_in
+            if blk.header_damage is not None:
+                yield lost(blk.header_damage)
+                continue
+            items = blk.items
+            fi = blk.first_index
+            lead = _leads_with_continuation(items)
+            if k == start_block:
+                # RSF-073: a block that begins with a MIDDLE or LAST slice (of record first_index)
+                # numbers its first new record first_index + 1; block 0 too (its first_index is
+                # base_index), where such a slice continues no record and is damage below.
+                next_idx = fi + 1 if lead else fi
+                if lead and k > 0:
+                    items = items[1:]     # the end of a record that began before the scan
+            elif k > 0:
+                if gap_open:
+                    # RSF-072 rule 4: after a gap the block sets the index if its first_index is
+                    # above the last returned record (with none returned: not below base_index);
+                    # otherwise its first slice would belong to a record already returned.
+                    lowest = last_returned + 1 if last_returned is not None else self.base_index
+                    good = fi >= lowest
+                else:
+                    # RSF-032: the record in progress; with none in progress, the next record, or
+                    # the one before it when the block begins with a MIDDLE or LAST slice (that
+                    # slice's record, whose FIRST slice is missing: the slice is BAD_SLICE below)
+                    expected = cont.index if cont is not None else (next_idx - 1 if lead else next_idx)
+                    good = fi == expected
+                if not good:
+                    yield lost(_Dmg(INDEX_OUT_OF_ORDER, blk.start, min(blk.end, size)))
+                    ends_in = "damage"
+                    continue
+                # RSF-073: the records that start in this block are numbered from its first_index
+                # (+ 1 after a leading MIDDLE or LAST slice), whatever was counted before it.
+                next_idx = fi + 1 if lead else fi
+            for item in items:
+                if isinstance(item, _Dmg):
+                    if item.starts_record:
+                        next_idx += 1     # RSF-073: it counts whatever failed after check 6
+                    yield lost(item)
+                    continue
+                s = item
+                if s.kind in (FULL, FIRST):
+                    index = next_idx
+                    next_idx += 1
+                    # RSF-052 across blocks: no record in progress, then the index
+                    problem = BAD_SLICE if cont is not None else (
+                        INDEX_OVERFLOW if index > MAX_RECORD_INDEX else None)
+                    if problem is not None:
+                        yield lost(_Dmg(problem, s.offset, s.end, s.kind, True, True))
+                        continue
+                    payload = s.data[RECORD_HEADER_SIZE:]
+                    keep = keep_limit is None or s.length <= keep_limit
+                    if s.kind == FULL:
+                        rec = Record(index, s.type, s.length, hashlib.sha256(payload).hexdigest(),
+                                     bytes(payload) if keep else None, s.offset, s.end)
+                        last_returned, gap_open = index, False
+                        yield ("record", rec)
+                    else:
+                        # RSF-051 / RSF-005: nothing is allocated by the claimed length; the
+                        # payload is hashed as its slices come and kept only when small.
+                        cont = _Asm(index, s.offset, s.type, s.length,
+                                    RECORD_HEADER_SIZE + s.length - s.dl,
+                                    hashlib.sha256(payload), [bytes(payload)] if keep else None)
+                    continue
+                # MIDDLE or LAST, RSF-052 across blocks
+                if cont is None:
+                    yield lost(_Dmg(BAD_SLICE, s.offset, s.end, s.kind, True, False))  # orphan
+                    continue
+                if (s.dl >= cont.remaining) if s.kind == MIDDLE else (s.dl != cont.remaining):
+                    yield lost(_Dmg(BAD_SLICE, s.offset, s.end, s.kind, True, False))
+                    continue
+                cont.hasher.update(s.data)
+                if cont.chunks is not None:
+                    cont.chunks.append(bytes(s.data))
+                cont.remaining -= s.dl
+                if s.kind == LAST:
+                    a, cont = cont, None
+                    rec = Record(a.index, a.type, a.length, a.hasher.hexdigest(),
+                                 b"".join(a.chunks) if a.chunks is not None else None,
+                                 a.start, s.end)
+                    last_returned, gap_open = a.index, False
+                    yield ("record", rec)
+        # §10 step 7: a file that ends inside a record (after its FIRST or a MIDDLE slice), inside
+        # or right after padding, or right after a block header ends inside the log: a torn tail.
+        if cont is not None or ends_in in ("padding",) or (ends_in == "eof" and self._ends_after_header()):
+            yield lost(_Dmg(TORN_TAIL, size, size))
+        yield ("eof",)
+
+    def _ends_after_header(self) -> bool:
+        """The file ends right after the header of its last block (k >= 1)."""
+        k = (self.size - 1) // self.block_size
+        return k > 0 and self.size == k * self.block_size + BLOCK_HEADER_SIZE
 
     # -- §9 reads ------------------------------------------------------------------------------
 
@@ -744,53 +791,30 @@ class LsfsFile:
         return self._salvage(keep_limit) if salvage else self._strict(keep_limit)
 
     def _strict(self, keep_limit) -> ScanResult:
-        """RSF-071: the records before the first damage; interior damage is the error, damage
-        at the tail (or a file that ends inside a structure) is TORN_TAIL where the last whole
-        record ends."""
+        """RSF-071: the records before the first damage; interior damage is the error, damage at
+        the tail is TORN_TAIL where the last whole record ends."""
         res = ScanResult()
         last_end = FILE_HEADER_SIZE
-        for ev in self._walk(0, keep_limit):
-            kind = ev[0]
-            if kind == "record":
+        for ev in self._events(0, keep_limit):
+            if ev[0] == "record":
                 res.records.append(ev[1])
                 last_end = ev[1].end
-            elif kind == "damage":
+            elif ev[0] == "damage":
                 d = ev[1]
                 if self.damage_is_interior(d.offset):
-                    res.error = self._interior_damage(d)
-                else:
+                    res.error = Damage(d.code, d.offset)
+                elif last_end < self.size:
                     res.tail = Damage(TORN_TAIL, last_end)
-                break
-            elif kind == "eof":
                 break
         return res
 
-    def _interior_damage(self, d: _Dmg) -> Damage:
-        # A record whose FIRST slice claims more bytes than the file holds after it is reported
-        # as RECORD_TOO_LARGE at that slice (RSF-051), unless it is merely cut off by the end of
-        # the file (then the damage is at the tail and reads as TORN_TAIL).
-        if d.beyond_start is not None:
-            return Damage(RECORD_TOO_LARGE, d.beyond_start)
-        return Damage(d.code, d.offset)
-
     def _salvage(self, keep_limit) -> ScanResult:
-        """RSF-072/073: every record whose slices are all intact; the other byte ranges as gaps.
-
-        A gap opens at the first lost byte after the last returned record and ends at the end of
-        the last lost range before the next returned record; valid block headers and padding
-        inside it belong to it; its code is the one of the damage that opened it. The scan ends
-        at the first damage at the tail: everything from T = max(64, end of the last record,
-        end of the last gap) is the torn tail."""
+        """RSF-072: every record whose slices are all intact, the rest as gaps; the scan stops at
+        the first damage at the tail, and the torn tail starts at T, the larger of the end of the
+        last returned record and the end of the last gap (64 when there is neither)."""
         res = ScanResult()
         last_end = FILE_HEADER_SIZE
-        gap = None   # [offset, end, code]
-
-        def extend(start, end, code):
-            nonlocal gap
-            if gap is None:
-                gap = [start, end, code]
-            elif end > gap[1]:
-                gap[1] = end
+        gap = None   # [start, end, code]: the open gap
 
         def close():
             nonlocal gap
@@ -798,77 +822,98 @@ class LsfsFile:
                 res.gaps.append(Gap(gap[2], gap[0], gap[1] - gap[0]))
                 gap = None
 
-        for ev in self._walk(0, keep_limit):
-            kind = ev[0]
-            if kind == "record":
+        def covered() -> int:
+            t = last_end
+            if gap is not None:
+                t = max(t, gap[1])
+            if res.gaps:
+                t = max(t, res.gaps[-1].offset + res.gaps[-1].length)
+            return t
+
+        for ev in self._events(0, keep_limit):
+            if ev[0] == "record":
                 close()
                 res.records.append(ev[1])
                 last_end = ev[1].end
-            elif kind == "lost":
-                extend(ev[1], ev[2], BAD_SLICE)
-            elif kind == "damage":
-                d = ev[1]
+            elif ev[0] == "damage":
+                d, lost_start = ev[1], ev[2]
                 if not self.damage_is_interior(d.offset):
-                    t = max(last_end, gap[1] if gap else 0,
-                            res.gaps[-1].offset + res.gaps[-1].length if res.gaps else 0)
+                    t = covered()
                     close()
                     if t < self.size:
                         res.tail = Damage(TORN_TAIL, t)
-                    break
-                dd = self._interior_damage(d)
-                start = d.abandoned if d.abandoned is not None else d.offset
-                extend(start, max(d.end, d.offset + 1), dd.code)
-            elif kind == "eof":
-                break
-        close()
+                    return res
+                # rule 2: a gap runs from its first lost byte to the end of its last lost range,
+                # with the code of the damage that opened it
+                if gap is None:
+                    gap = [lost_start, d.end, d.code]
+                else:
+                    gap[1] = max(gap[1], d.end)
+            else:
+                t = covered()
+                close()
+                if t < self.size:
+                    res.tail = Damage(TORN_TAIL, t)
         return res
 
     # -- §10 open ------------------------------------------------------------------------------
 
-    def _probe_block(self, b: int) -> str:
-        """Parse block b alone from its data start (§10 steps 2 and 4): "end" if a FULL or LAST
-        slice ends in it before any damage, "damage" if damage comes first, else "none"."""
-        for ev in self._walk(b):
-            kind = ev[0]
-            if kind in ("record", "end"):
-                return "end"
-            if kind == "damage":
-                return "damage"
-            if kind == "eof" or (kind == "block" and ev[1] > b):
-                return "none"
-        return "none"
+    def _fail(self, d: _Dmg, what: str):
+        raise LsfsError(d.code, d.offset, what)
 
     def open_info(self) -> OpenInfo:
-        """§10. Raises LsfsError for interior damage found near the tail."""
-        bs = self.block_size
-        k = (self.size - 1) // bs                                # K, the last block
-        while k > 0 and not self._block_header_intact(k):       # step 2
+        """§10: the end of the log from the tail. Raises LsfsError for interior damage found
+        there (and never reads the whole file: RSF-080)."""
+        bs, size = self.block_size, self.size
+        k = (size - 1) // bs                                  # 1: K, the last block
+        while k > 0 and not self._block_header_intact(k):    # 2: the last intact block header
             k -= 1
+        blk = self._parse_block(k)
+        items = blk.items
+        lead = items[0] if items else None
+        if k > 0 and isinstance(lead, _Slice) and lead.kind in (MIDDLE, LAST):
+            # 3: block k - 1 must be free of damage and end with a FIRST or MIDDLE slice of
+            # record first_index(k); damage found in it is interior (block k follows it intact)
+            prev = self._parse_block(k - 1)
+            d = self._first_damage_in(prev)
+            if d is not None:
+                self._fail(d, f"block {k - 1}, before the last block")
+            last = prev.items[-1] if prev.items else None
+            owner = None
+            if isinstance(last, _Slice) and last.kind in (FIRST, MIDDLE):
+                if len(prev.items) == 1 and last.kind == MIDDLE:
+                    owner = prev.first_index
+                else:
+                    starts = sum(1 for it in prev.items if it.kind in (FULL, FIRST))
+                    owner = prev.first_index + starts - 1 + (1 if _leads_with_continuation(prev.items) else 0)
+            if owner != blk.first_index:
+                self._fail(_Dmg(BAD_SLICE, lead.offset, lead.end),
+                           f"block {k} begins with a slice that continues no record of block {k - 1}")
+        # 2 and 4: the first damage d in block k; the header of block k + 1 when block k parses
+        # clean to its end and the file goes on
+        d = self._first_damage_in(blk)
+        if d is None and blk.end < size:
+            d = self._block_header_damage(k + 1)
+        position = len(items)
+        if d is not None:
+            if self.damage_is_interior(d.offset):
+                self._fail(d, "interior damage at the end of the log")
+            if d in items:
+                position = items.index(d)
+            else:   # INDEX_OVERFLOW found by _first_damage_in: the slice it names
+                position = next((i for i, it in enumerate(items) if it.offset >= d.offset), len(items))
+        # 5 and 6: E and the last index: the last record end before d, else from earlier blocks
+        ends = self._record_ends_in(blk, position)
         j = k
-        if k > 0 and self._probe_block(k) != "end":              # step 4: walk back
-            j = k - 1
-            while j > 0 and self._probe_block(j) == "none":
-                j -= 1
-        # Steps 3 to 6 from block j forward: every block from j on is fully checked; the first
-        # damage is classified by RSF-070.
-        end = FILE_HEADER_SIZE
-        last = None
-        tail = None
-        for ev in self._walk(j):
-            kind = ev[0]
-            if kind == "record":
-                end, last = ev[1].end, ev[1].index
-            elif kind == "end":
-                end, last = ev[2], ev[1]
-            elif kind == "damage":
-                d = ev[1]
-                if self.damage_is_interior(d.offset):
-                    dd = self._interior_damage(d)
-                    raise LsfsError(dd.code, dd.offset, "interior damage at the end of the log")
-                tail = Damage(TORN_TAIL, end)
-                break
-            elif kind == "eof":
-                break
+        while not ends and j > 0:
+            j -= 1
+            prev = self._parse_block(j)
+            d = self._first_damage_in(prev)
+            if d is not None:
+                self._fail(d, f"block {j}, on the way back from the tail")
+            ends = self._record_ends_in(prev)
+        end, last = ends[-1] if ends else (FILE_HEADER_SIZE, None)
+        tail = Damage(TORN_TAIL, end) if end < size else None     # 7
         first = self.base_index if last is not None else None
         return OpenInfo(self.header, end, first, last, tail)
 
@@ -877,36 +922,20 @@ class LsfsFile:
     def _first_index_of(self, k: int) -> int:
         if k == 0:
             return self.base_index
-        B = k * self.block_size
-        hb = self._src.read(B, BLOCK_HEADER_SIZE)
-        if len(hb) < BLOCK_HEADER_SIZE:
-            raise LsfsError(TORN_TAIL, B, "block header cut off")
-        problem = self._block_header_problem(k, hb)
-        if problem is not None:
-            raise LsfsError(problem, B, "block header")
-        return _u64(hb, 24)
+        d = self._block_header_damage(k)
+        if d is not None:
+            self._fail(d, f"header of block {k}")
+        return _u64(self._src.read(k * self.block_size + 24, 8))
 
     def _starts_in_block(self, b: int, index: int) -> bool:
-        for ev in self._walk(b):
-            kind = ev[0]
-            if kind == "start":
-                if ev[1] == index:
-                    return True
-                if ev[1] > index:
-                    return False
-            elif kind == "end" and ev[1] == index:
-                return False     # the block begins with the end of the record: it began earlier
-            elif kind == "block" and ev[1] > b:
-                return False
-            elif kind == "damage":
-                d = ev[1]
-                raise LsfsError(d.code, d.offset, "damage on the way to the record")
-            elif kind == "eof":
-                return False
-        return False
+        """Record `index` has its FULL or FIRST slice in block b, whose first_index is <= index."""
+        if self._first_index_of(b) < index:
+            return True
+        return not _leads_with_continuation(self._parse_block(b).items)
 
     def lookup(self, index: int, keep_limit: Optional[int] = None) -> Record:
-        """RSF-090: binary search over block headers, then parse; O(log n) block reads."""
+        """RSF-090: open from the tail, binary search over block headers for the last block
+        whose first_index <= index, walk back over the blocks of the record, then parse."""
         info = self.open_info()
         if info.last_index is None or not self.base_index <= index <= info.last_index:
             raise LsfsError(INDEX_OUT_OF_RANGE, None,
@@ -919,22 +948,22 @@ class LsfsFile:
             else:
                 hi = mid - 1
         b = lo
-        while not self._starts_in_block(b, index):
-            # record `index` began in an earlier block: walk back over its blocks
-            if b == 0 or self._first_index_of(b) != index:
-                raise LsfsError(INDEX_OUT_OF_ORDER, b * self.block_size if b else None,
-                                f"record {index} is not where the block headers place it")
+        while b > 0 and not self._starts_in_block(b, index):
             b -= 1
-        for ev in self._walk(b, keep_limit):
-            kind = ev[0]
-            if kind == "record" and ev[1].index == index:
-                return ev[1]
-            if kind == "damage":
+        for ev in self._events(b, keep_limit):
+            if ev[0] == "record":
+                if ev[1].index == index:
+                    return ev[1]
+                if ev[1].index > index:
+                    break
+            elif ev[0] == "damage":
                 d = ev[1]
-                raise LsfsError(d.code, d.offset, "damage in the record")
-            if kind == "eof":
+                if self.damage_is_interior(d.offset):
+                    self._fail(d, f"damage on the way to record {index}")
                 break
-        raise LsfsError(INDEX_OUT_OF_RANGE, None, f"record {index} not found")
+            else:
+                break
+        raise LsfsError(INDEX_OUT_OF_RANGE, None, f"record {index} is not where its block says")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -979,14 +1008,19 @@ class Writer:
     @classmethod
     def create(cls, path: str, block_size: int = DEFAULT_BLOCK_SIZE,
                file_id: Optional[int] = None, base_index: int = 0) -> "Writer":
+        # §12: a value the API does not accept is INVALID_ARGUMENT (BAD_BLOCK_SIZE is what a
+        # reader reports for a file header's block_size_log2).
         if not is_valid_block_size(block_size):
-            raise LsfsError(BAD_BLOCK_SIZE, None, f"block size {block_size!r}")
+            raise LsfsError(INVALID_ARGUMENT, None,
+                            f"block size {block_size!r} is not a power of two from 512 to 65536")
         if file_id is None:
             file_id = secrets.randbits(64)                        # RSF-021
         if not (isinstance(file_id, int) and 0 <= file_id <= U64_MAX):
             raise LsfsError(INVALID_ARGUMENT, None, "file_id must be a u64")
-        if not (isinstance(base_index, int) and 0 <= base_index <= MAX_RECORD_INDEX + 1):
-            raise LsfsError(INDEX_OVERFLOW, None, "base_index must be at most 2^64-1")
+        # RSF-022: a file whose base_index is 2^64 - 1 could hold no record (RSF-003)
+        if not (isinstance(base_index, int) and 0 <= base_index <= MAX_RECORD_INDEX):
+            raise LsfsError(INVALID_ARGUMENT, None,
+                            f"base index {base_index} leaves no room for a record (at most 2^64 - 2)")
         import fcntl
         path = os.path.abspath(path)
         directory = os.path.dirname(path)

@@ -21,7 +21,8 @@ sys.path.insert(0, HERE)
 import lsfs  # noqa: E402
 from lsfs import (  # noqa: E402
     BAD_BLOCK_SIZE, BAD_MAGIC, BAD_PADDING, BAD_SLICE, CHECKSUM_MISMATCH, FOREIGN_BLOCK,
-    INDEX_OUT_OF_ORDER, INDEX_OUT_OF_RANGE, INDEX_OVERFLOW, MISPLACED_BLOCK, RECORD_TOO_LARGE,
+    INDEX_OUT_OF_ORDER, INDEX_OUT_OF_RANGE, INDEX_OVERFLOW, INVALID_ARGUMENT, MISPLACED_BLOCK,
+    RECORD_TOO_LARGE,
     TORN_TAIL, TRUNCATED_HEADER, UNSUPPORTED_FEATURE, UNSUPPORTED_VERSION, LsfsError,
 )
 
@@ -259,15 +260,18 @@ class WriterLayoutTests(TmpDirCase):
                 w.append(1, b"")
             self.assertEqual(cm.exception.code, INDEX_OVERFLOW)
             self.assertEqual(w.size, size)
-        with lsfs.Writer.create(self.path(), 512, FID, U64_MAX) as w:
-            with self.assertRaises(LsfsError) as cm:
-                w.append(1, b"")
-            self.assertEqual(cm.exception.code, INDEX_OVERFLOW)
-            self.assertEqual(w.size, 64)
+        # RSF-022: a base index of 2^64 - 1 leaves no room for a record: refused at creation
+        p = self.path()
+        with self.assertRaises(LsfsError) as cm:
+            lsfs.Writer.create(p, 512, FID, U64_MAX)
+        self.assertEqual(cm.exception.code, INVALID_ARGUMENT)
+        self.assertFalse(os.path.exists(p))
+        # §12: a block size the API does not accept is INVALID_ARGUMENT (BAD_BLOCK_SIZE is the
+        # reader's code for a file header's block_size_log2)
         for bad in (0, 256, 1000, 131072, 1 << 20):
             with self.assertRaises(LsfsError) as cm:
                 lsfs.Writer.create(self.path(), bad, FID, 0)
-            self.assertEqual(cm.exception.code, BAD_BLOCK_SIZE)
+            self.assertEqual(cm.exception.code, INVALID_ARGUMENT)
 
     def test_no_temp_files_left(self):
         self.write([(1, b"x")])
@@ -573,15 +577,17 @@ class DamageTests(TmpDirCase):
         self.assertEqual(len(sal.records), len(self.recs) - 1)
 
     def test_first_claims_beyond_file(self):
-        """A FIRST slice claiming more than the file holds: RECORD_TOO_LARGE when its
-        continuation meets interior damage, TORN_TAIL when the file simply ends."""
+        """A FIRST slice claiming more than the file holds is not an error by itself (RSF-051):
+        its slices are checked as they come, and the record ends in damage (here its LAST slice
+        does not end it: BAD_SLICE there) or in the torn tail when the file simply ends."""
         firsts = [s for s in self.spans if s[2] == lsfs.FIRST]
         q, end, _ = firsts[0]
+        last_q = next(s[0] for s in self.spans if s[0] > q and s[2] == lsfs.LAST)
         data = self.b[q + 8:end - 4]
         bad = data[:8] + struct.pack("<I", 10 ** 8) + data[12:]
         p = self.put(self._resign_slice(self.b, q, data=bad))
         res = self.scan(p)
-        self.assertEqual((res.error.code, res.error.offset), (RECORD_TOO_LARGE, q))
+        self.assertEqual((res.error.code, res.error.offset), (BAD_SLICE, last_q))
         # the same FIRST at the very end of a file: only a torn tail
         cut = self._resign_slice(self.b, q, data=bad)[:end + 32 + 100]
         p = self.put(cut)
@@ -597,6 +603,57 @@ class DamageTests(TmpDirCase):
         p = self.put(b)
         res = self.scan(p)
         self.assertEqual((res.error.code, res.error.offset), (CHECKSUM_MISMATCH, q2))
+
+
+    def test_damage_in_an_intact_structure_is_interior(self):
+        """§9 "at or after d": a slice that is intact but breaks a rule is interior damage even
+        as the last structure of the file: here the last record's index exceeds
+        MAX_RECORD_INDEX (base index 2^64 - 2, two records), INDEX_OVERFLOW at its slice."""
+        _, b = self.write([(1, b"fits"), (2, b"overflows")], 512, lsfs.MAX_RECORD_INDEX - 1)
+        header = bytearray(b[:64])
+        struct.pack_into("<Q", header, 24, lsfs.MAX_RECORD_INDEX)
+        struct.pack_into("<I", header, 60, lsfs.crc32c(bytes(header[:60])))
+        p = self.put(bytes(header) + b[64:])
+        second = slice_spans(b, 512)[1][0]
+        res = self.scan(p)
+        self.assertEqual((res.error.code, res.error.offset), (INDEX_OVERFLOW, second))
+        self.assertIsNone(res.tail)
+        sal = self.scan(p, salvage=True)
+        self.assertEqual([(g.code, g.offset) for g in sal.gaps], [(INDEX_OVERFLOW, second)])
+        self.assertIsNone(sal.tail)
+        with self.assertRaises(LsfsError) as cm:
+            self.info(p)
+        self.assertEqual((cm.exception.code, cm.exception.offset), (INDEX_OVERFLOW, second))
+
+    def test_block_0_beginning_with_a_continuation(self):
+        """Block 0 is reached by no earlier block, so RSF-032 does not apply to it: a LAST slice
+        at offset 64 continues no record (BAD_SLICE at 64), and the records after it are
+        numbered from base_index + 1 (RSF-073: block 0 begins with a LAST slice)."""
+        q, end, kind = self.spans[0]
+        self.assertEqual(kind, lsfs.FULL)
+        p = self.put(self._resign_slice(self.b, q, kind=lsfs.LAST))
+        res = self.scan(p)
+        self.assertEqual((res.error.code, res.error.offset), (BAD_SLICE, 64))
+        sal = self.scan(p, salvage=True)
+        self.assertEqual([(g.code, g.offset, g.length) for g in sal.gaps], [(BAD_SLICE, 64, end - 64)])
+        self.assertEqual([r.index - self.base for r in sal.records], list(range(1, len(self.recs))))
+
+    def test_open_checks_the_block_before_a_continuation(self):
+        """§10 step 3: when the last block begins with a MIDDLE or LAST slice, the block before
+        it is parsed too; damage there is interior and fails the open."""
+        bs = self.bs
+        k = next(q // bs for (q, _, kind) in self.spans if kind == lsfs.LAST and q % bs == 32)
+        last_q, last_end, _ = next(sp for sp in self.spans if sp[0] == k * bs + 32)
+        prev = [sp for sp in self.spans if sp[0] // bs == k - 1]
+        target = prev[-1][0] + 20
+        p = self.put(flip(self.b[:last_end], target))
+        with self.assertRaises(LsfsError) as cm:
+            self.info(p)
+        self.assertEqual((cm.exception.code, cm.exception.offset), (CHECKSUM_MISMATCH, prev[-1][0]))
+        # undamaged, the same cut opens with the record that LAST slice ends
+        info = self.info(self.put(self.b[:last_end]))
+        self.assertEqual(info.end, last_end)
+        self.assertIsNone(info.tail)
 
 
 class SalvageTests(TmpDirCase):
@@ -855,7 +912,9 @@ class ProtocolTests(TmpDirCase):
              "INVALID_ARGUMENT"),
             ({"op": "write", "path": p, "fileId": "0123456789ABCDEF", "operations": []},
              "INVALID_ARGUMENT"),
-            ({"op": "write", "path": p, "blockSize": 100, "operations": []}, "BAD_BLOCK_SIZE"),
+            ({"op": "write", "path": p, "blockSize": 100, "operations": []}, "INVALID_ARGUMENT"),
+            ({"op": "write", "path": p, "baseIndex": "18446744073709551615", "operations": []},
+             "INVALID_ARGUMENT"),
         ]
         for req, code in cases:
             r = self.call(req)

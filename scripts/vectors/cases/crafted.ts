@@ -658,5 +658,23 @@ export function craftedCases(): ReaderSpec[] {
       ['IndexLimit', 'BaseIndex', 'CheckOrder'],
     );
   }
+  {
+    // Found by comparing the engine with the Python reader on random damage.
+    const f = new FileAssembler(P512);
+    const orphan = f.slice(LAST, payload(530, 100));
+    f.record(7n, text('after the orphan'), { index: 1n });
+    add(
+      'continuation/block-0-begins-with-last',
+      `block 0 begins with a LAST slice at ${orphan.offset}: block 0 is never INDEX_OUT_OF_ORDER (RSF-032), the slice continues no record (BAD_SLICE at 64, interior: it is intact, so open fails too, §10 step 3), and the FULL slice after it is record base_index + 1 = 1 (RSF-073)`,
+      { params: P512, bytes: f.bytes() },
+      ['RSF-032', 'RSF-043', 'RSF-052', 'RSF-072', 'RSF-073'],
+    );
+  }
+  add(
+    'index/last-block-first-index-too-low',
+    'the last block\'s header says first_index 4 with a matching header_crc, where record 5 is in progress: a strict read fails with INDEX_OUT_OF_ORDER at 2048 after records 0 to 4 and never silently stops short; open finds that block 4 does not continue block 3 (BAD_SLICE at its first slice, §10 step 3)',
+    stdWith(rewriteBlockHeader(std.bytes, block(4), { firstIndex: 4n })),
+    ['RSF-032', 'RSF-071', 'RSF-072'],
+  );
   return cases;
 }
