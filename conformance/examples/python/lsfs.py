@@ -871,6 +871,9 @@ class LsfsFile:
         blk = self._parse_block(k)
         items = blk.items
         lead = items[0] if items else None
+        if k == 0 and isinstance(lead, _Slice) and lead.kind in (MIDDLE, LAST):
+            # 3, for block 0: there is no block before it, so the slice continues no record
+            self._fail(_Dmg(BAD_SLICE, lead.offset, lead.end), "block 0 begins with a slice that continues no record")
         if k > 0 and isinstance(lead, _Slice) and lead.kind in (MIDDLE, LAST):
             # 3: block k - 1 must be free of damage and end with a FIRST or MIDDLE slice of
             # record first_index(k); damage found in it is interior (block k follows it intact)
