@@ -6,6 +6,7 @@ import { BlockReader } from '../../src/engine/block-reader.js';
 import { MemoryStorage } from '../../src/io/memory-storage.js';
 import { LsfsError } from '../../src/errors.js';
 import { MAX_PAYLOAD_LENGTH } from '../../src/format/constants.js';
+import { decodeFileHeader } from '../../src/format/file-header.js';
 import { readLsfsWithKaitai } from '../../spec/kaitai-wrapper.js';
 import { blockSizeArb, memoryStorage, patternPayload, recordsArb, type GeneratedRecord } from '../support/arbitraries.js';
 
@@ -27,7 +28,7 @@ function expectRecords(actual: { index: bigint; typeCode: bigint; payload: Buffe
 }
 
 describe('RecordLog round trip', () => {
-  // covers RSF-060, RSF-080, RSF-090, RSF-091
+  // covers RSF-091: forward from the first and from any index, backward from the newest, by index.
   propTest.prop([blockSizeArb.chain((blockSize) => fc.tuple(fc.constant(blockSize), recordsArb(blockSize))), fc.bigInt({ min: 0n, max: 2n ** 63n })], { numRuns: 60 })(
     'any records read back identically forward, backward, by index and after reopen',
     async ([blockSize, records], baseIndex) => {
@@ -58,6 +59,7 @@ describe('RecordLog round trip', () => {
     },
   );
 
+  // covers RSF-060: the same records give the same bytes, however the appends were split.
   it('appends after reopen continue the index sequence and the layout', async () => {
     const storage = await memoryStorage();
     const first = await RecordLog.open(PATH, { storage, blockSize: 512, fileId: 7n });
@@ -77,7 +79,6 @@ describe('RecordLog round trip', () => {
 });
 
 describe('RecordLog under bad input', () => {
-  // covers RSF-004, RSF-064, RSF-065
   it('refuses bad type codes, payloads and indexes with typed errors', async () => {
     const storage = await memoryStorage();
     const log = await RecordLog.open(PATH, { storage });
@@ -103,6 +104,7 @@ describe('RecordLog under bad input', () => {
     await expect(log.get(0n)).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
+  // covers RSF-004
   it('refuses a payload over the limit before writing anything', async () => {
     const storage = await memoryStorage();
     const log = await RecordLog.open(PATH, { storage });
@@ -113,6 +115,7 @@ describe('RecordLog under bad input', () => {
     await log.close();
   });
 
+  // covers RSF-065
   it('gives a second writer LOCKED', async () => {
     const storage = await memoryStorage();
     const log = await RecordLog.open(PATH, { storage });
@@ -122,7 +125,8 @@ describe('RecordLog under bad input', () => {
     await again.close();
   });
 
-  it('shares one fdatasync among concurrent syncs (group commit)', async () => {
+  // covers RSF-064
+  it('shares one fdatasync among concurrent syncs (group commit), and a resolved sync survives a crash', async () => {
     const storage = await memoryStorage();
     const log = await RecordLog.open(PATH, { storage });
     const before = storage.syncCount;
@@ -132,6 +136,91 @@ describe('RecordLog under bad input', () => {
     });
     await Promise.all(syncs);
     expect(storage.syncCount - before).toBeLessThanOrEqual(2);
-    await log.close();
+    // Every record appended before a resolved sync is durable: a crash that keeps nothing unsynced keeps them.
+    storage.crash(() => 0);
+    const reopened = await RecordLog.open(PATH, { storage, create: false });
+    expect(reopened.recovery.truncated).toBeUndefined();
+    const survived = await collect(reopened.records());
+    expect(survived.map((record) => record.payload)).toEqual(Array.from({ length: 16 }, (_, i) => Buffer.alloc(200, i)));
+    await reopened.close();
+  });
+});
+
+describe('creating a file', () => {
+  // covers RSF-021
+  it('gives each new file a random 64-bit file id, unless the caller supplies one', async () => {
+    const storage = await memoryStorage();
+    const ids: bigint[] = [];
+    for (let i = 0; i < 32; i++) {
+      const log = await RecordLog.open(`/mem/id-${i}.lsfs`, { storage });
+      ids.push(log.header.fileId);
+      expect(decodeFileHeader(storage.snapshot(`/mem/id-${i}.lsfs`))).toMatchObject({ fileId: log.header.fileId });
+      await log.close();
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every one of the 64 bits is set in some id: the ids are 64 random bits, not a counter, a
+    // clock or 32 random bits (for 32 random ids a bit stays 0 in all with probability 2^-32).
+    expect(ids.reduce((bits, id) => bits | id, 0n)).toBe(2n ** 64n - 1n);
+    // A file created again at the same path gets another id.
+    await storage.remove('/mem/id-0.lsfs');
+    const again = await RecordLog.open('/mem/id-0.lsfs', { storage });
+    expect(again.header.fileId).not.toBe(ids[0]);
+    await again.close();
+    // A supplied id (as test vectors need) is used as given.
+    const fixed = await RecordLog.open('/mem/fixed.lsfs', { storage, fileId: 0xfeedfacecafebeefn });
+    expect(fixed.header.fileId).toBe(0xfeedfacecafebeefn);
+    await fixed.close();
+    expect(decodeFileHeader(storage.snapshot('/mem/fixed.lsfs'))).toMatchObject({ fileId: 0xfeedfacecafebeefn });
+  });
+
+  // covers RSF-001
+  it('refuses a block size that is not a power of two from 512 to 65536, creating nothing', async () => {
+    const storage = await memoryStorage();
+    for (const blockSize of [256, 511, 513, 768, 1000, 4095, 131072]) {
+      await expect(RecordLog.open('/mem/bad.lsfs', { storage, blockSize })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(await storage.exists('/mem/bad.lsfs')).toBe(false);
+    }
+    for (let log2 = 9; log2 <= 16; log2++) {
+      const log = await RecordLog.open(`/mem/ok-${log2}.lsfs`, { storage, blockSize: 2 ** log2 });
+      log.append(1n, patternPayload(2 ** log2, log2));
+      await log.close();
+      const reopened = await RecordLog.open(`/mem/ok-${log2}.lsfs`, { storage });
+      expect(reopened.header.blockSize).toBe(2 ** log2);
+      expect((await reopened.get(0n)).payload.equals(patternPayload(2 ** log2, log2))).toBe(true);
+      await reopened.close();
+    }
+  });
+
+  // covers RSF-023
+  it('puts the whole file header at the path in one atomic creation, never a partial one', async () => {
+    const memory = await memoryStorage();
+    const calls: string[] = [];
+    let created: Buffer | undefined;
+    const recording = new Proxy(memory, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(`${String(name)} ${String(args[0])}${name === 'open' ? ` ${String(args[1])}` : ''}`);
+          if (name === 'createAtomically') created = Buffer.from(args[1] as Uint8Array);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    // Left open: the crash below kills its handles, as a power loss would.
+    await RecordLog.open(PATH, { storage: recording, blockSize: 1024, fileId: 3n, baseIndex: 10n });
+    // Nothing opens the path for writing before it exists with its whole header.
+    const creation = calls.indexOf(`createAtomically ${PATH}`);
+    expect(creation).toBeGreaterThanOrEqual(0);
+    expect(calls.slice(0, creation).filter((call) => call.startsWith(`open ${PATH}`))).toEqual([]);
+    expect(created!.length).toBe(64);
+    expect(decodeFileHeader(created!)).toEqual({ blockSize: 1024, fileId: 3n, baseIndex: 10n });
+    // The creation is durable at once, name and all: a crash right after it leaves the header.
+    memory.crash(() => 0);
+    expect(memory.snapshot(PATH).equals(created!)).toBe(true);
+    const reopened = await RecordLog.open(PATH, { storage: memory, create: false });
+    expect(reopened.nextIndex).toBe(10n);
+    expect(reopened.recovery.truncated).toBeUndefined();
+    await reopened.close();
   });
 });

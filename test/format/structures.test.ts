@@ -7,7 +7,7 @@ import { decodeFileHeader, encodeFileHeader } from '../../src/format/file-header
 import { decodeBlockHeader, encodeBlockHeader } from '../../src/format/block-header.js';
 import { decodeSlice, sealSlice } from '../../src/format/slice.js';
 import { bytesLeftInBlock, encodeRecord, encodedRecordSize, recordStartOffset } from '../../src/format/layout.js';
-import { FILE_MAGIC, MAX_RECORD_INDEX, MIN_RECORD_START, SliceKind } from '../../src/format/constants.js';
+import { FILE_MAGIC, MAX_RECORD_INDEX, MIN_RECORD_START, SliceKind, isValidBlockSize } from '../../src/format/constants.js';
 import { blockSizeArb, payloadLengthArb } from '../support/arbitraries.js';
 
 describe('CRC-32C (§3)', () => {
@@ -62,11 +62,20 @@ describe('file header (§4)', () => {
     expect(decodeFileHeader(withCrc((b) => b.writeBigUInt64LE(MAX_RECORD_INDEX + 1n, 24)))).toMatchObject({ baseIndex: MAX_RECORD_INDEX + 1n });
   });
 
+  // covers RSF-001: only powers of two from 512 to 65536 are block sizes.
   it('refuses to encode what the spec forbids', () => {
     expect(() => encodeFileHeader({ ...header, blockSize: 4095 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => encodeFileHeader({ ...header, blockSize: 256 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => encodeFileHeader({ ...header, fileId: -1n })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => encodeFileHeader({ ...header, baseIndex: 2n ** 64n - 1n })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    for (let log2 = 9; log2 <= 16; log2++) {
+      expect(isValidBlockSize(2 ** log2)).toBe(true);
+      expect(decodeFileHeader(encodeFileHeader({ ...header, blockSize: 2 ** log2 }))).toMatchObject({ blockSize: 2 ** log2 });
+    }
+    for (const blockSize of [0, 1, 256, 511, 513, 768, 1000, 4097, 3 * 4096, 2 ** 17, 2 ** 20, 1024.5, Number.NaN]) {
+      expect(isValidBlockSize(blockSize), String(blockSize)).toBe(false);
+      expect(() => encodeFileHeader({ ...header, blockSize })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
   });
 });
 

@@ -106,6 +106,8 @@ const FINAL_DATA_UPDATES: Update[] = [
 ];
 
 describe('a crash at any byte of a final-data update', () => {
+  // covers RLG-070, RLG-071, RLG-072, RLG-100, RLG-102: whatever a crash leaves of the copy being
+  // written, the other copy holds the old state; the copy holding the current state is never touched.
   it.each(FINAL_DATA_UPDATES)('$name: old state or new state', async ({ setup, update }) => {
     const storage = new MemoryStorage();
     const log = newLog(storage);
@@ -207,6 +209,7 @@ async function allowedStates(operation: Operation): Promise<{ old: string; done:
 const SEEDS = [1, 2, 3, 4, 5, 6];
 
 describe('a crash at every disk step of a call', () => {
+  // covers RLG-011, RLG-022, RLG-100: before or after the call (or a prefix of appendMulti), and all of it once it resolved.
   it.each(OPERATIONS)('$name: the state before or after it', async (operation) => {
     const allowed = await allowedStates(operation);
     const prepare = async () => {
@@ -257,6 +260,7 @@ describe('a crash at every disk step of a call', () => {
     }
   });
 
+  // covers RLG-074, RLG-100
   it('creating a log: no log or an empty one, never a broken one', async () => {
     const count = new InterruptibleStorage(new MemoryStorage());
     count.arm(Number.POSITIVE_INFINITY);

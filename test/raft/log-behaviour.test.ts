@@ -41,6 +41,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
   });
 
   describe('a new log', () => {
+    // covers RLG-017, RLG-028
     it('reports the empty values', async () => {
       expect(await log.getTerm()).toBe(0);
       expect(await log.getVotedFor()).toBeUndefined();
@@ -67,6 +68,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
   });
 
   describe('lifecycle', () => {
+    // covers RLG-010
     it('rejects every call with CLOSED after stop, and works again after start', async () => {
       await log.append(entry(1));
       await log.stop();
@@ -89,6 +91,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
   });
 
   describe('term and vote', () => {
+    // covers RLG-020
     it('setTerm raises the term and clears the vote; the same term keeps it; a lower one is refused', async () => {
       await log.setTerm(3);
       await log.setVotedFor('n1');
@@ -108,6 +111,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await log.getVotedFor()).toBe('n3');
     });
 
+    // covers RLG-021
     it('allows one vote per term', async () => {
       await log.setVotedFor('n1');
       await log.setVotedFor('n1');
@@ -115,15 +119,21 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await log.getVotedFor()).toBe('n1');
     });
 
+    // covers RLG-014
     it('refuses malformed terms and ids', async () => {
       for (const term of [-1, 1.5, Number.NaN, 2 ** 53, '3' as unknown as number]) expect(await codeOf(() => log.setTerm(term))).toBe('INVALID_ARGUMENT');
-      for (const id of ['', '\ud800', 'x'.repeat(1025), 7 as unknown as string]) {
+      for (const id of ['', '\ud800', 'a\udc00', 'x'.repeat(1025), 'é'.repeat(513), 7 as unknown as string, null as unknown as string]) {
         expect(await codeOf(() => log.setVotedFor(id))).toBe('INVALID_ARGUMENT');
         expect(await codeOf(() => log.setUri(id))).toBe('INVALID_ARGUMENT');
       }
       expect(await log.getVotedFor()).toBeUndefined();
       await log.setVotedFor('ñ-😀'.repeat(10));
       expect(await log.getVotedFor()).toBe('ñ-😀'.repeat(10));
+      // At most 1024 UTF-8 bytes: 512 two-byte characters are just within.
+      await log.setUri('é'.repeat(512));
+      expect(await log.getUri()).toBe('é'.repeat(512));
+      await log.setUri('x'.repeat(1024));
+      expect(await log.getUri()).toBe('x'.repeat(1024));
     });
   });
 
@@ -143,6 +153,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
   });
 
   describe('append and read', () => {
+    // covers RLG-013, RLG-022, RLG-029
     it('assigns consecutive indexes from 1 and stores every field', async () => {
       const first = await log.append({ term: 1, command: bytes(1, 2, 3), result: bytes(9), error: true, code: 'TERM_START', serial: 2 ** 40, leaderId: 'leader-ü' });
       expect(first).toEqual({ index: 1, term: 1, command: bytes(1, 2, 3), result: bytes(9), error: true, code: 'TERM_START', serial: 2 ** 40, leaderId: 'leader-ü', committed: false, applied: false });
@@ -161,14 +172,39 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await log.getLastTerm()).toBe(3);
     });
 
+    // covers RLG-018
     it('never shares bytes with the caller', async () => {
       const command = bytes(1, 2, 3);
-      const stored = await log.append({ term: 1, command });
+      const result = bytes(4);
+      const stored = await log.append({ term: 1, command, result });
       command[0] = 99;
+      result[0] = 99;
       stored.command[1] = 99;
-      expect((await log.read(1))!.command).toEqual(bytes(1, 2, 3));
+      stored.result![0] = 98;
+      expect((await log.read(1))!).toMatchObject({ command: bytes(1, 2, 3), result: bytes(4) });
+      const batch = [{ term: 1, command: bytes(5) }];
+      const [many] = await log.appendMulti(batch);
+      batch[0]!.command[0] = 99;
+      many!.command[0] = 98;
+      const inserted = { index: 3, term: 1, command: bytes(6) };
+      await log.insert(inserted);
+      inserted.command[0] = 99;
+      const read = (await log.read(3))!;
+      read.command[0] = 97;
+      (read as { term: number }).term = 50;
+      expect((await log.read(2))!.command).toEqual(bytes(5));
+      expect((await log.read(3))!).toMatchObject({ term: 1, command: bytes(6) });
+      expect((await log.read())!.command).toEqual(bytes(6));
+      await log.installSnapshot({ index: 1, term: 1 });
+      const snapshot = (await log.getSnapshot())!;
+      (snapshot as { index: number }).index = 9;
+      const stats = await log.getStats();
+      (stats as { lastIndex: number }).lastIndex = 99;
+      expect(await log.getSnapshot()).toEqual({ index: 1, term: 1 });
+      expect((await log.getStats()).lastIndex).toBe(3);
     });
 
+    // covers RLG-012, RLG-013, RLG-022
     it('refuses a term below the last term, and a batch with any bad entry, changing nothing', async () => {
       await fill(log, [1, 2]);
       expect(await codeOf(() => log.append(entry(1)))).toBe('INVALID_ARGUMENT');
@@ -181,6 +217,46 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await commands(log)).toEqual(['e1', 'e2']);
     });
 
+    // covers RLG-013
+    it('fills in defaults, takes null as absent, takes back an entry it returned, and refuses what RLG-013 refuses', async () => {
+      const defaults = { command: new Uint8Array(0), result: undefined, error: false, code: 'CLIENT_COMMAND', serial: undefined, leaderId: undefined };
+      const nulls = await log.append({ term: 1, command: null, result: null, serial: null, leaderId: null } as unknown as NewEntry);
+      expect(nulls).toEqual({ index: 1, term: 1, ...defaults, committed: false, applied: false });
+      await log.append({ term: 1, command: bytes(7), result: bytes(), error: true, code: 'TERM_START', serial: Number.MAX_SAFE_INTEGER, leaderId: '' });
+      await log.markCommitted(2);
+      await log.markApplied(2);
+      // An entry read back (index, committed and applied set) can be passed in again: append
+      // ignores its index and marks, insert uses its index.
+      const readBack = (await log.read(2))!;
+      expect(readBack).toMatchObject({ committed: true, applied: true });
+      const again = await log.append(readBack);
+      expect(again).toEqual({ ...readBack, index: 3, committed: false, applied: false });
+      const inserted = await log.insert({ ...readBack, index: 3 });
+      expect(inserted).toEqual({ ...readBack, index: 3, committed: false, applied: false });
+      // Leader ids of up to 1024 UTF-8 bytes, empty ones included.
+      for (const leaderId of ['x'.repeat(1024), 'é'.repeat(512), '😀'.repeat(256)]) expect((await log.append({ term: 1, leaderId })).leaderId).toBe(leaderId);
+      const lastIndex = await log.getLastIndex();
+      const refused: unknown[] = [
+        { term: 1, leaderId: 'x'.repeat(1025) },
+        { term: 1, leaderId: 'é'.repeat(513) },
+        { term: 1, leaderId: '\ud83d' },
+        { term: 1, leaderId: 'a\ude00b' },
+        { term: 1, serial: 2 ** 53 },
+        { term: 1, serial: 1.5 },
+        { term: 1, serial: '1' },
+        { term: 1, error: 'yes' },
+        { term: 1, result: [1, 2] },
+        { term: 1, command: Buffer.from('ok').toString() },
+        { term: 1, code: 'SNAPSHOT' },
+        { term: 2 ** 53 },
+        { term: null },
+        { command: bytes(1) },
+      ];
+      for (const bad of refused) expect(await codeOf(() => log.append(bad as NewEntry)), JSON.stringify(bad)).toBe('INVALID_ARGUMENT');
+      expect(await log.getLastIndex()).toBe(lastIndex);
+    });
+
+    // covers RLG-029
     it('reads undefined where there is no entry, and refuses indexes below 1', async () => {
       await fill(log, [1]);
       expect(await log.read(2)).toBeUndefined();
@@ -191,15 +267,79 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await codeOf(() => log.read(Number.NaN))).toBe('INVALID_ARGUMENT');
     });
 
-    it('gives concurrent appends distinct consecutive indexes', async () => {
+    // covers RLG-015
+    it('gives concurrent appends distinct consecutive indexes, in the order they were issued', async () => {
       const stored = await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(entry(1, `p${i}`))));
-      expect(stored.map((e) => e.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(stored.map((e) => e.index)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(await commands(log)).toEqual(Array.from({ length: 40 }, (_, i) => `p${i}`));
       await restart();
       for (const e of stored) expect(await log.read(e.index)).toEqual(e);
     });
   });
 
+  describe('refused calls', () => {
+    // covers RLG-012
+    it('change nothing, and are checked in the order of RLG-012: CLOSED, then each argument in turn', async () => {
+      await fill(log, [1, 1, 2, 2, 3]);
+      await log.setTerm(3);
+      await log.setVotedFor('n1');
+      await log.markCommitted(2);
+      await log.markApplied(1);
+      await log.installSnapshot({ index: 1, term: 1 });
+      await log.saveClusterConfig({ nodes: { n1: { uri: 'n1' } } });
+      const before = await observe(log);
+      const cases: [string, () => Promise<unknown>, string][] = [
+        ['a lower term', () => log.setTerm(2), 'INVALID_ARGUMENT'],
+        ['a malformed term', () => log.setTerm(-1), 'INVALID_ARGUMENT'],
+        ['a second vote', () => log.setVotedFor('n2'), 'INVALID_ARGUMENT'],
+        ['an empty URI', () => log.setUri(''), 'INVALID_ARGUMENT'],
+        ['an entry term below the last term', () => log.append(entry(2)), 'INVALID_ARGUMENT'],
+        ['a batch with a bad last entry', () => log.appendMulti([entry(3), entry(4), { term: -1 }]), 'INVALID_ARGUMENT'],
+        // The index is checked before the entry's fields, and its range before the commit index.
+        ['an insert past the end with a bad term', () => log.insert({ index: 7, term: -1 }), 'INDEX_OUT_OF_RANGE'],
+        ['an insert at index 0 with a bad term', () => log.insert({ index: 0, term: 'x' as never }), 'INDEX_OUT_OF_RANGE'],
+        ['an insert at the commit index with a bad term', () => log.insert({ index: 2, term: -1 }), 'INVALID_ARGUMENT'],
+        // At the snapshot index, which is also at or below the commit index: the range comes first.
+        ['an insert at the snapshot index', () => log.insert({ index: 1, term: 3 }), 'INDEX_OUT_OF_RANGE'],
+        ['a delete from the snapshot index', () => log.deleteAllFrom(1), 'INDEX_OUT_OF_RANGE'],
+        ['an insert at a fractional index past the end', () => log.insert({ index: 9.5, term: 3 }), 'INVALID_ARGUMENT'],
+        ['an insert whose term is below the entry before it', () => log.insert({ index: 4, term: 1 }), 'INVALID_ARGUMENT'],
+        ['an insert with a bad field past the end', () => log.insert({ index: 8, term: 3, serial: -1 }), 'INDEX_OUT_OF_RANGE'],
+        ['a delete past the end', () => log.deleteAllFrom(7), 'INDEX_OUT_OF_RANGE'],
+        ['a delete of committed entries', () => log.deleteAllFrom(2), 'INVALID_ARGUMENT'],
+        ['a delete from index -1', () => log.deleteAllFrom(-1), 'INDEX_OUT_OF_RANGE'],
+        ['a delete from a string', () => log.deleteAllFrom('3' as never), 'INVALID_ARGUMENT'],
+        ['a commit past the end', () => log.markCommitted(6), 'INDEX_OUT_OF_RANGE'],
+        ['a commit at index 0', () => log.markCommitted(0), 'INDEX_OUT_OF_RANGE'],
+        ['a commit at a fractional index', () => log.markCommitted(2.5), 'INVALID_ARGUMENT'],
+        // Past the end and past the commit index: the range check comes first.
+        ['an applied index past the end', () => log.markApplied(6), 'INDEX_OUT_OF_RANGE'],
+        ['an applied index past the commit index', () => log.markApplied(4), 'INVALID_ARGUMENT'],
+        ['a snapshot at index 0 with a bad term', () => log.installSnapshot({ index: 0, term: -1 }), 'INDEX_OUT_OF_RANGE'],
+        ['a snapshot with a bad term', () => log.installSnapshot({ index: 2, term: -1 }), 'INVALID_ARGUMENT'],
+        ['a snapshot contradicting a kept entry', () => log.installSnapshot({ index: 3, term: 1 }), 'INVALID_ARGUMENT'],
+        ['a read at index 0', () => log.read(0), 'INDEX_OUT_OF_RANGE'],
+        ['a read at a fractional index', () => log.read(0.5), 'INVALID_ARGUMENT'],
+        ['a cluster config without nodes', () => log.saveClusterConfig({ nodes: 1 } as never), 'INVALID_ARGUMENT'],
+      ];
+      for (const [what, call, code] of cases) {
+        expect(await codeOf(call), what).toBe(code);
+        expect(await observe(log), what).toEqual(before);
+      }
+      await restart();
+      expect(await observe(log)).toEqual(before);
+      // CLOSED comes before every other check.
+      await log.stop();
+      for (const call of [() => log.setTerm(-1), () => log.insert({ index: 0, term: -1 }), () => log.markCommitted(-5), () => log.read(0.5), () => log.installSnapshot(null as never)]) {
+        expect(await codeOf(call)).toBe('CLOSED');
+      }
+      await log.start();
+      expect(await observe(log)).toEqual(before);
+    });
+  });
+
   describe('insert and deleteAllFrom', () => {
+    // covers RLG-023
     it('insert replaces the entry at its index and deletes the rest', async () => {
       await fill(log, [1, 1, 2, 2, 2]);
       const stored = await log.insert({ index: 3, term: 3, command: text('new') });
@@ -211,12 +351,14 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await commands(log)).toEqual(['e1', 'e2', 'new', 'after']);
     });
 
+    // covers RLG-023
     it('insert at the next index appends', async () => {
       await fill(log, [1]);
       await log.insert({ index: 2, term: 1, command: text('x') });
       expect(await commands(log)).toEqual(['e1', 'x']);
     });
 
+    // covers RLG-023
     it('insert refuses indexes outside the log, committed entries and backward terms', async () => {
       await fill(log, [1, 2, 3]);
       await log.markCommitted(1);
@@ -232,6 +374,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await commands(log)).toEqual(['e1', 'ok']);
     });
 
+    // covers RLG-024
     it('deleteAllFrom cuts the log; the next index is a no-op; committed or outside is refused', async () => {
       await fill(log, [1, 1, 2, 3]);
       await log.markCommitted(1);
@@ -270,6 +413,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
   });
 
   describe('commit and applied indexes', () => {
+    // covers RLG-025, RLG-026, RLG-029
     it('rise within the log, never go down, and mark entries', async () => {
       await fill(log, [1, 1, 1, 1]);
       expect(await codeOf(() => log.markCommitted(5))).toBe('INDEX_OUT_OF_RANGE');
@@ -293,6 +437,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
   });
 
   describe('snapshots', () => {
+    // covers RLG-027, RLG-028
     it('delete the entries they cover and keep the rest', async () => {
       await fill(log, [1, 1, 2, 2, 3, 3]);
       await log.installSnapshot({ index: 3, term: 2 });
@@ -311,6 +456,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await codeOf(() => log.insert({ index: 3, term: 3 }))).toBe('INDEX_OUT_OF_RANGE');
     });
 
+    // covers RLG-027, RLG-028
     it('at or past the last index leave no entry, and the log goes on from there', async () => {
       await fill(log, [1, 1, 2]);
       await log.installSnapshot({ index: 3, term: 2 });
@@ -329,6 +475,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(await log.getStats()).toMatchObject({ recordCount: 1, recordsSinceSnapshot: 1, snapshotIndex: 10 });
     });
 
+    // covers RLG-027
     it('refuse going back, a different term at the same index, and a term contradicting a kept entry', async () => {
       await fill(log, [1, 1, 2, 2]);
       await log.installSnapshot({ index: 2, term: 1 });
@@ -356,15 +503,24 @@ describe.each(ALL_KINDS)('$name', (kind) => {
   });
 
   describe('cluster config', () => {
+    // covers RLG-016, RLG-018
     it('round-trips as JSON and is copied', async () => {
       const config = { nodes: { a: { uri: 'a', isAdding: true }, b: { uri: 'b' } }, pendingNode: null, settings: { heartbeatPeriod: 0.5, usePreVote: true } };
-      await log.saveClusterConfig(config);
+      const passed = structuredClone(config);
+      await log.saveClusterConfig(passed);
+      passed.nodes.b.uri = 'changed after the call';
       const read = (await log.getClusterConfig()) as { nodes: Record<string, { uri: string }> };
       read.nodes.a!.uri = 'changed';
+      expect(await log.getClusterConfig()).toEqual(config);
       await restart();
       expect(await log.getClusterConfig()).toEqual(config);
+      // Stored as JSON text: members whose value is undefined are dropped, as JSON.parse(JSON.stringify(…)) would.
+      await log.saveClusterConfig({ nodes: { c: { uri: 'c', gone: undefined } }, gone: undefined } as never);
+      expect(await log.getClusterConfig()).toEqual({ nodes: { c: { uri: 'c' } } });
+      expect(Object.keys((await log.getClusterConfig())!)).toEqual(['nodes']);
     });
 
+    // covers RLG-016
     it('refuses what is not a JSON cluster config', async () => {
       const cyclic: Record<string, unknown> = { nodes: {} };
       cyclic.self = cyclic;
@@ -376,6 +532,7 @@ describe.each(ALL_KINDS)('$name', (kind) => {
   });
 
   describe('stats', () => {
+    // covers RLG-017
     it('count records and their times', async () => {
       await fill(log, [1, 1, 1]);
       const stats = await log.getStats();
@@ -383,9 +540,44 @@ describe.each(ALL_KINDS)('$name', (kind) => {
       expect(stats.lastRecordTime).toBeGreaterThan(1_000_000);
       expect(stats.bytesOnDisk).toBeGreaterThanOrEqual(0);
     });
+
+    // covers RLG-017
+    it('count the entries appended or inserted in the last 60 seconds since start, and the last one\'s time', async () => {
+      let time = 5_000_000;
+      const own = await kind.create({ now: () => time });
+      try {
+        let timed = own.log;
+        await fill(timed, [1, 1, 1]);
+        expect(await timed.getStats()).toMatchObject({ recordsPerMinute: 3, lastRecordTime: 5_000_000 });
+        time += 30_000;
+        await timed.insert({ index: 4, term: 1 });
+        await timed.insert({ index: 2, term: 2 });
+        await timed.setTerm(4);
+        await timed.markCommitted(1);
+        expect(await timed.getStats()).toMatchObject({ firstIndex: 1, lastIndex: 2, lastTerm: 2, recordCount: 2, recordsSinceSnapshot: 2, recordsPerMinute: 5, lastRecordTime: 5_030_000 });
+        time += 45_000;
+        // The first three are more than a minute old now.
+        expect((await timed.getStats()).recordsPerMinute).toBe(2);
+        time += 61_000;
+        expect(await timed.getStats()).toMatchObject({ recordsPerMinute: 0, lastRecordTime: 5_030_000 });
+        await timed.appendMulti([entry(2), entry(2), entry(3)]);
+        await timed.installSnapshot({ index: 3, term: 2 });
+        const stats = await timed.getStats();
+        expect(stats).toMatchObject({ firstIndex: 4, lastIndex: 5, recordCount: 2, recordsSinceSnapshot: 2, recordsPerMinute: 3, snapshotIndex: 3, lastRecordTime: 5_136_000 });
+        if (kind.name === 'MemoryLog') expect(stats.bytesOnDisk).toBe(0);
+        else expect(stats.bytesOnDisk).toBeGreaterThan(0);
+        // Since start: a restarted log counts from zero.
+        await own.restart();
+        timed = own.log;
+        expect(await timed.getStats()).toMatchObject({ recordsPerMinute: 0, lastRecordTime: undefined, lastIndex: 5, recordCount: 2 });
+      } finally {
+        await own.dispose();
+      }
+    });
   });
 
   describe('concurrent calls', () => {
+    // covers RLG-015
     it('mix appends, reads, commits and a truncation without tearing anything', async () => {
       await fill(log, [1, 1, 1, 1]);
       const calls: Promise<unknown>[] = [];

@@ -3,12 +3,15 @@
  * and a snapshot change them, group commit, start-up clean-up, and what it refuses to open.
  */
 import { describe, expect, it } from 'vitest';
+import { BlockReader } from '../../src/engine/block-reader.js';
+import { RecordLog } from '../../src/engine/record-log.js';
+import { crc32c } from '../../src/format/crc32c.js';
 import { MemoryStorage } from '../../src/io/memory-storage.js';
 import type { Storage } from '../../src/io/storage.js';
-import { encodeEntry } from '../../src/raft/entry-codec.js';
+import { decodeEntry, encodeEntry } from '../../src/raft/entry-codec.js';
 import { FINAL_DATA_FILE_NAMES, encodeFinalData, inspectCopy } from '../../src/raft/final-data.js';
-import { decodeHardState, encodeHardState } from '../../src/raft/hard-state.js';
-import { LsfsRaftLog, type LogAPI } from '../../src/raft/index.js';
+import { INITIAL_HARD_STATE, decodeHardState, encodeHardState } from '../../src/raft/hard-state.js';
+import { LsfsRaftLog, MemoryLog, type LogAPI } from '../../src/raft/index.js';
 import { parseSegmentFileName, segmentFileName } from '../../src/raft/segment-names.js';
 import { entryData } from '../../src/raft/values.js';
 import { InterruptibleStorage } from './support/interruptible-storage.js';
@@ -43,22 +46,46 @@ async function segmentNames(storage: MemoryStorage): Promise<string[]> {
 }
 
 describe('files of a log directory', () => {
+  // covers RLG-050, RLG-051, RLG-052, RLG-054, RLG-074
   it('holds two final-data files and segments named by base and id, rolled over by size', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
     expect(await storage.list(DIR)).toEqual(['final-data.a']);
+    // A new log: copy A, generation 1, the initial state.
+    expect(inspectCopy(storage.snapshot(`${DIR}/final-data.a`), 0, 'a')).toMatchObject({ status: 'valid', generation: 1n });
+    expect((await finalData(storage)).state).toEqual(INITIAL_HARD_STATE);
     await fill(log, 50);
     const names = await segmentNames(storage);
     expect(names.length).toBeGreaterThan(2);
-    expect(names[0]).toBe(segmentFileName(1, 1));
+    expect(names[0]).toBe('segment-00000000000000000001-00000000000000000001.lsfs');
     const { state } = await finalData(storage);
     expect(state.segments.map((ref) => segmentFileName(ref.base, ref.id))).toEqual(names);
-    // Each sealed segment holds its range and ended at about the segment size.
-    for (const name of names.slice(0, -1)) expect(storage.snapshot(`${DIR}/${name}`).length).toBeGreaterThanOrEqual(SMALL_SEGMENTS.segmentBytes);
+    expect(state.segments.map((ref) => ref.id)).toEqual(state.segments.map((_, i) => i + 1));
+    expect(state.nextSegmentId).toBe(state.segments.length + 1);
+    // Each segment is an LSFS file with the listed base and file id, whose records are its entries.
+    for (const [i, ref] of state.segments.entries()) {
+      const reader = await BlockReader.open(storage, `${DIR}/${segmentFileName(ref.base, ref.id)}`);
+      expect(reader.header).toMatchObject({ fileId: ref.fileId, baseIndex: BigInt(ref.base) });
+      const end = state.segments[i + 1]?.base ?? 51;
+      expect(reader.lastIndex).toBe(BigInt(end - 1));
+      for await (const record of reader.records()) {
+        expect(decodeEntry(record.typeCode, record.payload, 'segment')).toEqual(entryData({ term: 1, command: text(`${Number(record.index) - 1}`.padEnd(100, '.')) }));
+      }
+      await reader.close();
+    }
+    // Each sealed segment ended at about the segment size, and is never written again.
+    const sealed = names.slice(0, -1).map((name) => storage.snapshot(`${DIR}/${name}`));
+    for (const bytes of sealed) expect(bytes.length).toBeGreaterThanOrEqual(SMALL_SEGMENTS.segmentBytes);
     expect(await storage.list(DIR)).toEqual(expect.arrayContaining(['final-data.a', 'final-data.b']));
+    await fill(log, 30);
+    names.slice(0, -1).forEach((name, i) => expect(storage.snapshot(`${DIR}/${name}`).equals(sealed[i]!), name).toBe(true));
+    // Appends went to the tail only: the first new segment starts where the last one's entries end.
+    const later = (await finalData(storage)).state.segments;
+    expect(later.slice(0, state.segments.length)).toEqual(state.segments);
     await log.stop();
   });
 
+  // covers RLG-070
   it('writes each hard-state update to the other copy with the next generation', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
@@ -76,6 +103,7 @@ describe('files of a log directory', () => {
     await log.stop();
   });
 
+  // covers RLG-053, RLG-055, RLG-092
   it('a snapshot removes the segment files it covers, and only those', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
@@ -95,6 +123,7 @@ describe('files of a log directory', () => {
     await log.stop();
   });
 
+  // covers RLG-053, RLG-090, RLG-091, RLG-102
   it('a truncation never changes a synced byte of a segment: it starts a new segment at the cut', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage, { segmentBytes: 1 << 20 });
@@ -102,11 +131,47 @@ describe('files of a log directory', () => {
     const tail = (await segmentNames(storage))[0]!;
     const bytes = storage.snapshot(`${DIR}/${tail}`);
     await log.deleteAllFrom(6);
+    expect(await segmentNames(storage)).toEqual([tail, segmentFileName(6, 2)]);
+    expect(storage.snapshot(`${DIR}/${segmentFileName(6, 2)}`).length).toBe(64);
     await log.insert({ index: 4, term: 2, command: text('new') });
     expect(storage.snapshot(`${DIR}/${tail}`).equals(bytes)).toBe(true);
     const { state } = await finalData(storage);
     expect(state.segments.map((ref) => ref.base)).toEqual([1, 4]);
     expect(await segmentNames(storage)).toEqual([tail, segmentFileName(4, 3)]);
+    // The old file still holds records 1 to 10, but its range ends at 3: 4 is the new entry, 5 and on are gone.
+    const old = await BlockReader.open(storage, `${DIR}/${tail}`);
+    expect(old.lastIndex).toBe(10n);
+    await old.close();
+    const check = async (target: LogAPI) => {
+      expect(await target.getLastIndex()).toBe(4);
+      expect(new TextDecoder().decode((await target.read(3))!.command)).toBe('2'.padEnd(100, '.'));
+      expect((await target.read(4))!).toMatchObject({ term: 2, command: text('new') });
+      expect(await target.read(5)).toBeUndefined();
+    };
+    await check(log);
+    await log.stop();
+    const again = await started(storage, { segmentBytes: 1 << 20 });
+    await check(again);
+    await again.stop();
+  });
+
+  // covers RLG-032
+  it('marks entries committed and applied without changing their bytes', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage, { segmentBytes: 1 << 20 });
+    await fill(log, 5);
+    const tail = `${DIR}/${(await segmentNames(storage))[0]!}`;
+    const bytes = storage.snapshot(tail);
+    const generation = async () => (await finalData(storage)).generations.filter((g) => g !== undefined).reduce((a, b) => (a! > b! ? a : b));
+    const before = await generation();
+    await log.markCommitted(4);
+    await log.markApplied(3);
+    expect(storage.snapshot(tail).equals(bytes)).toBe(true);
+    expect(await generation()).toBe(before! + 2n);
+    expect((await finalData(storage)).state).toMatchObject({ commitIndex: 4, appliedIndex: 3 });
+    expect((await log.read(3))!).toMatchObject({ committed: true, applied: true });
+    expect((await log.read(4))!).toMatchObject({ committed: true, applied: false });
+    expect((await log.read(5))!).toMatchObject({ committed: false, applied: false });
     await log.stop();
   });
 
@@ -146,6 +211,23 @@ describe('entry encoding', () => {
 });
 
 describe('starting', () => {
+  // covers RLG-010
+  it('rejects every call with CLOSED before the first start, and start creates the log', async () => {
+    const storage = new MemoryStorage();
+    for (const log of [new LsfsRaftLog({ directory: DIR, storage }), new MemoryLog()] as LogAPI[]) {
+      for (const call of [() => log.getTerm(), () => log.append({ term: 1 }), () => log.read(), () => log.getStats(), () => log.markCommitted(1), () => log.getClusterConfig()]) {
+        expect(await codeOf(call)).toBe('CLOSED');
+      }
+      // Stopping a log that is not started does nothing; starting twice opens it once.
+      await log.stop();
+      await Promise.all([log.start(), log.start()]);
+      expect(await log.getLastIndex()).toBe(0);
+      await Promise.all([log.stop(), log.stop()]);
+    }
+    expect(await storage.list(DIR)).toEqual(['final-data.a']);
+  });
+
+  // covers RLG-050, RLG-051, RLG-082
   it('removes what an interrupted run left, and nothing else', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
@@ -165,12 +247,14 @@ describe('starting', () => {
     await again.stop();
   });
 
+  // covers RLG-074
   it('refuses a directory with segments but no final data', async () => {
     const storage = new MemoryStorage();
     storage.setBytes(`${DIR}/${segmentFileName(1, 1)}`, text('x'));
     expect(await codeOf(() => started(storage))).toBe('INVALID_ARGUMENT');
   });
 
+  // covers RLG-081
   it('refuses a second writer', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
@@ -179,6 +263,7 @@ describe('starting', () => {
     await (await started(storage)).stop();
   });
 
+  // covers RLG-071, RLG-072
   it('uses the other copy when one is torn, and refuses when both are', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
@@ -198,11 +283,19 @@ describe('starting', () => {
     expect(await codeOf(() => started(storage))).toBe('CHECKSUM_MISMATCH');
   });
 
+  // covers RLG-071, RLG-073: the newer copy, checked by its CRC, decides; the older one is no fallback.
   it('refuses copies a crash cannot make: another version, the other slot, undecodable state', async () => {
+    const reserved = (bytes: Buffer) => {
+      bytes[11] = 1;
+      bytes.writeUInt32LE(crc32c(bytes.subarray(0, bytes.length - 4)), bytes.length - 4);
+      return bytes;
+    };
     const cases: [string, (payload: Buffer) => Buffer, string][] = [
       ['version 2', (payload) => withVersion(encodeFinalData(1, 9n, payload), 2), 'UNSUPPORTED_VERSION'],
       ['slot A in file B', (payload) => encodeFinalData(0, 9n, payload), 'MISPLACED_BLOCK'],
+      ['the reserved byte set', (payload) => reserved(encodeFinalData(1, 9n, payload)), 'UNSUPPORTED_FEATURE'],
       ['trailing bytes in the state', (payload) => encodeFinalData(1, 9n, Buffer.concat([payload, Buffer.from([0])])), 'UNSUPPORTED_FEATURE'],
+      ['an inconsistent state', (payload) => encodeFinalData(1, 9n, encodeHardState({ ...decodeHardState(payload, 't'), appliedIndex: 1 })), 'INDEX_OUT_OF_ORDER'],
     ];
     for (const [what, make, code] of cases) {
       const storage = new MemoryStorage();
@@ -215,6 +308,59 @@ describe('starting', () => {
     }
   });
 
+  // covers RLG-081
+  it('refuses a sealed segment that lacks entries of its range, and a log that ends before its commit index', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    await fill(log, 30);
+    await log.markCommitted(30);
+    await log.stop();
+    const { state } = await finalData(storage);
+    const lastRecordOffset = async (path: string) => {
+      const reader = await BlockReader.open(storage, path);
+      let offset = 0;
+      for await (const record of reader.records()) offset = record.offset;
+      await reader.close();
+      return offset;
+    };
+    for (const ref of [state.segments[0]!, state.segments.at(-1)!]) {
+      const path = `${DIR}/${segmentFileName(ref.base, ref.id)}`;
+      const whole = storage.snapshot(path);
+      // The file loses its last record, as if it had never been synced.
+      storage.setBytes(path, whole.subarray(0, await lastRecordOffset(path)));
+      expect(await codeOf(() => started(storage)), path).toBe('TORN_TAIL');
+      storage.setBytes(path, whole);
+    }
+    const again = await started(storage);
+    expect(await again.getLastIndex()).toBe(30);
+    await again.stop();
+  });
+
+  // covers RLG-083
+  it('takes the last index and term from the tail after its recovery: a whole record counts, a torn one is cut', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage, { segmentBytes: 1 << 20 });
+    await fill(log, 5);
+    await log.stop();
+    const tail = `${DIR}/${(await segmentNames(storage))[0]!}`;
+    // An entry written whole whose append never resolved (a crash before its sync completed).
+    const segment = await RecordLog.open(tail, { storage, create: false });
+    const { typeCode, payload } = encodeEntry(entryData({ term: 3, command: text('never acknowledged') }));
+    segment.append(typeCode, payload);
+    await segment.close();
+    const size = storage.snapshot(tail).length;
+    // Then the start of a record the crash cut off.
+    storage.setBytes(tail, Buffer.concat([storage.snapshot(tail), Buffer.from([0x53, 0x4c, 0x01, 0x00, 0x30])]));
+    const again = await started(storage, { segmentBytes: 1 << 20 });
+    expect(await again.getLastIndex()).toBe(6);
+    expect(await again.getLastTerm()).toBe(3);
+    expect((await again.read())!).toMatchObject({ index: 6, term: 3, command: text('never acknowledged') });
+    expect(storage.snapshot(tail).length).toBe(size);
+    expect((await again.append({ term: 3, command: text('next') })).index).toBe(7);
+    await again.stop();
+  });
+
+  // covers RLG-081
   it('refuses a listed segment replaced by another file or missing', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
@@ -231,6 +377,7 @@ describe('starting', () => {
 });
 
 describe('after an I/O failure', () => {
+  // covers RLG-103
   it('refuses every call with IO_ERROR until restarted, and loses nothing acknowledged', async () => {
     const memory = new MemoryStorage();
     const storage = new InterruptibleStorage(memory);

@@ -300,6 +300,7 @@ function runs(atDefault: number): number {
 }
 
 describe('LsfsRaftLog against the MemoryLog oracle', () => {
+  // covers RLG-011, RLG-101: a crash between calls loses nothing; the term, a vote and a stored entry never go back.
   it('on MemoryStorage, with restarts and crashes between calls', async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commandArbs(true), { maxCommands: 60, size: 'large' }), async (commands) => {
