@@ -4,31 +4,32 @@
  * from spec/lsfs.ksy, plus the wrapper's CRC, sequence and tail checks) behind the protocol of
  * conformance/PROTOCOL.md, profile `reader`. Run it as `node dist/conformance/testees/kaitai.js`.
  *
- * The wrapper does one thing: a strict forward read of a whole file, which stops at the first
- * damage. Every operation is built on that read:
- *
- * - `read` strict: the wrapper's answer. Backward: reversed. `from`: filtered.
- * - `read` salvage: for a file whose strict read meets no interior damage, salvage gives the same
- *   records and tail and no gap (RSF-072 rule 3), so the strict answer is the salvage answer. Past
- *   interior damage the wrapper cannot go on (it has no resynchronisation), so the testee answers
- *   `UNSUPPORTED_OP` and such cases are listed in conformance/known-failures/kaitai.json.
- * - `lookup`: the record of that index from the strict read; `INDEX_OUT_OF_RANGE` when the read
- *   ends before it. Exact for files without interior damage (the only files whose lookups the
- *   protocol fixes); with interior damage the strict read's error is returned.
- * - `open-info`: the header fields, the last record and the tail of the strict read. Exact for files
- *   without interior damage; with interior damage the strict read's error is returned, although an
- *   O(1) open from the tail (spec §10) only finds damage near the tail: a known failure.
+ * - `read`: the wrapper's forward read of the whole file, strict (RSF-071) or salvage (RSF-072).
+ *   Backward: the forward answer with its records reversed; `from`: filtered (PROTOCOL.md §4.2
+ *   defines both so).
+ * - `open-info`: the wrapper's open from the tail (spec §10), which parses only the blocks §10
+ *   names and fails with the interior damage it meets there.
+ * - `lookup`: the open from the tail first (its damage, and `INDEX_OUT_OF_RANGE` outside
+ *   `base_index` to the last index), then the record from a strict forward read. That read is a
+ *   full scan, not the O(log n) search of §11: the protocol fixes lookups only for files without
+ *   interior damage, where both find the same record; with interior damage before the record,
+ *   the strict read's error is returned.
  */
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { KaitaiLsfsError, type KaitaiReadResult, type KaitaiRecord, loadKaitaiParser, readLsfsWithKaitai } from '../../spec/kaitai-wrapper.js';
+import {
+  KaitaiLsfsError,
+  type KaitaiOpenResult,
+  type KaitaiReadResult,
+  type KaitaiRecord,
+  loadKaitaiParser,
+  openLsfsWithKaitai,
+  readLsfsWithKaitai,
+} from '../../spec/kaitai-wrapper.js';
 import { fileIdString, recordJson, type OpenInfoResult, type ReadResult, type RecordJson } from '../lib/protocol.js';
 import { type ReadRequest, TesteeError, type TesteeImplementation, serve } from '../lib/testee-server.js';
 
-export const IMPLEMENTATION = 'lsfs-kaitai (spec/lsfs.ksy + spec/kaitai-wrapper.ts) 0.1.0';
-
-/** The file header occupies bytes 0..63: damage there is an unreadable file header (RSF-022). */
-const FILE_HEADER_SIZE = 64;
+export const IMPLEMENTATION = 'lsfs-kaitai (spec/lsfs.ksy + spec/kaitai-wrapper.ts) 0.2.0';
 
 type Outcome =
   | { kind: 'read'; result: KaitaiReadResult }
@@ -43,14 +44,14 @@ async function bytesOf(path: string): Promise<Buffer> {
   }
 }
 
-/** The wrapper's strict read of the whole file. */
-async function strictRead(path: string): Promise<Outcome> {
+/** The wrapper's forward read of the whole file; only a strict read ends in interior damage. */
+async function forwardRead(path: string, mode: 'strict' | 'salvage'): Promise<Outcome> {
   const bytes = await bytesOf(path);
   try {
-    return { kind: 'read', result: readLsfsWithKaitai(bytes) };
+    return { kind: 'read', result: readLsfsWithKaitai(bytes, { mode }) };
   } catch (error) {
     if (!(error instanceof KaitaiLsfsError)) throw error;
-    if (error.offset < FILE_HEADER_SIZE && error.records.length === 0) return { kind: 'header', error };
+    if (error.inFileHeader) return { kind: 'header', error };
     return { kind: 'interior', error, records: error.records };
   }
 }
@@ -60,16 +61,10 @@ function toJson(record: KaitaiRecord): RecordJson {
 }
 
 export async function read(request: ReadRequest): Promise<ReadResult> {
-  const outcome = await strictRead(request.path);
+  const mode = request.mode === 'salvage' ? 'salvage' : 'strict';
+  const outcome = await forwardRead(request.path, mode);
   if (outcome.kind === 'header') {
     return { records: [], tail: null, gaps: [], error: { code: outcome.error.code, offset: outcome.error.offset } };
-  }
-  if (outcome.kind === 'interior' && request.mode === 'salvage') {
-    throw new TesteeError(
-      'UNSUPPORTED_OP',
-      null,
-      `salvage past interior damage (${outcome.error.code} at ${outcome.error.offset}) is beyond the Kaitai wrapper: it stops at the first damage`,
-    );
   }
   let records = outcome.kind === 'read' ? outcome.result.records : outcome.records;
   if (request.from !== undefined) {
@@ -78,10 +73,11 @@ export async function read(request: ReadRequest): Promise<ReadResult> {
   }
   if (request.direction === 'backward') records = [...records].reverse();
   const tail = outcome.kind === 'read' ? outcome.result.tail : undefined;
+  const gaps = outcome.kind === 'read' && mode === 'salvage' ? outcome.result.gaps : [];
   return {
     records: records.map(toJson),
     tail: tail === undefined ? null : { code: tail.code, offset: tail.offset },
-    gaps: [],
+    gaps: gaps.map((gap) => ({ code: gap.code, offset: gap.offset, length: gap.length })),
     error: outcome.kind === 'interior' ? { code: outcome.error.code, offset: outcome.error.offset } : null,
   };
 }
@@ -90,8 +86,23 @@ function damageError(error: KaitaiLsfsError): TesteeError {
   return new TesteeError(error.code, error.offset, error.message);
 }
 
+/** The wrapper's open from the tail; its failures as the protocol's errors. */
+async function openFromTail(path: string): Promise<KaitaiOpenResult> {
+  const bytes = await bytesOf(path);
+  try {
+    return openLsfsWithKaitai(bytes);
+  } catch (error) {
+    if (error instanceof KaitaiLsfsError) throw damageError(error);
+    throw error;
+  }
+}
+
 export async function lookup(path: string, index: bigint): Promise<{ record: RecordJson }> {
-  const outcome = await strictRead(path);
+  const opened = await openFromTail(path);
+  if (opened.lastIndex === undefined || index < opened.baseIndex || index > opened.lastIndex) {
+    throw new TesteeError('INDEX_OUT_OF_RANGE', null, `no record ${index} in ${path} (records ${opened.lastIndex === undefined ? 'none' : `${opened.baseIndex} to ${opened.lastIndex}`})`);
+  }
+  const outcome = await forwardRead(path, 'strict');
   if (outcome.kind === 'header') throw damageError(outcome.error);
   const records = outcome.kind === 'read' ? outcome.result.records : outcome.records;
   const found = records.find((record) => record.index === index);
@@ -101,17 +112,14 @@ export async function lookup(path: string, index: bigint): Promise<{ record: Rec
 }
 
 export async function openInfo(path: string): Promise<OpenInfoResult> {
-  const outcome = await strictRead(path);
-  if (outcome.kind !== 'read') throw damageError(outcome.error);
-  const { result } = outcome;
-  const last = result.records.at(-1);
+  const opened = await openFromTail(path);
   return {
-    blockSize: result.blockSize,
-    fileId: fileIdString(result.fileId),
-    baseIndex: result.baseIndex.toString(),
-    firstIndex: last === undefined ? null : result.baseIndex.toString(),
-    lastIndex: last === undefined ? null : last.index.toString(),
-    tail: result.tail === undefined ? null : { code: result.tail.code, offset: result.tail.offset },
+    blockSize: opened.blockSize,
+    fileId: fileIdString(opened.fileId),
+    baseIndex: opened.baseIndex.toString(),
+    firstIndex: opened.lastIndex === undefined ? null : opened.baseIndex.toString(),
+    lastIndex: opened.lastIndex === undefined ? null : opened.lastIndex.toString(),
+    tail: opened.tail === undefined ? null : { code: opened.tail.code, offset: opened.tail.offset },
   };
 }
 
