@@ -53,6 +53,16 @@ export type ParsedWriteOperation =
   | { kind: 'record'; typeCode: bigint; payload: { hex: Buffer } | { byte: number; length: number } }
   | { kind: 'sync' };
 
+/**
+ * The operations of the `raft-log` profile (PROTOCOL.md §4.7). Each gets the whole request and
+ * validates it; the testee keeps its sessions between requests.
+ */
+export interface RaftLogOperations {
+  open(request: Record<string, unknown>): Promise<{ session: string }>;
+  call(request: Record<string, unknown>): Promise<{ result: unknown }>;
+  close(request: Record<string, unknown>): Promise<Record<string, never>>;
+}
+
 /** What a testee implements; an operation left out answers `UNSUPPORTED_OP`. */
 export interface TesteeImplementation {
   readonly implementation: string;
@@ -61,6 +71,7 @@ export interface TesteeImplementation {
   lookup?(path: string, index: bigint): Promise<{ record: RecordJson }>;
   openInfo?(path: string): Promise<OpenInfoResult>;
   write?(request: WriteRequest): Promise<{ size: number }>;
+  raft?: RaftLogOperations;
 }
 
 type Fields = Record<string, unknown>;
@@ -185,6 +196,15 @@ async function dispatch(
       case 'write':
         if (testee.write === undefined) break;
         return { ...(await testee.write(parseWriteRequest(request))) };
+      case 'raft-open':
+        if (testee.raft === undefined) break;
+        return { ...(await testee.raft.open(request)) };
+      case 'raft-call':
+        if (testee.raft === undefined) break;
+        return { ...(await testee.raft.call(request)) };
+      case 'raft-close':
+        if (testee.raft === undefined) break;
+        return { ...(await testee.raft.close(request)) };
       default:
         if (typeof op !== 'string') throw invalidArgument('"op" must be a string');
     }

@@ -167,14 +167,18 @@ class Worker {
 
   async runCase(vectorCase: VectorCase): Promise<CaseResult> {
     const started = Date.now();
-    const testee = await this.ensureTestee();
-    if (typeof testee === 'string') return makeResult(vectorCase, 'CRASH', { reason: testee, durationMs: Date.now() - started });
+    const first = await this.ensureTestee();
+    if (typeof first === 'string') return makeResult(vectorCase, 'CRASH', { reason: first, durationMs: Date.now() - started });
+    // The testee of the case: a `kill` step of a raft-log case replaces it (restartTestee).
+    let testee = first;
     const module = PROFILE_MODULES.get(vectorCase.profiles[0]!)!;
     const workDir = join(this.tempRoot, `w${this.number}-${++this.caseNumber}`);
     await mkdir(workDir, { recursive: true });
     const differences: Difference[] = [];
     const violations: string[] = [];
-    const mark = testee.stderrMark();
+    let mark = testee.stderrMark();
+    /** stderr of the testees the case killed. */
+    const earlierStderr: string[] = [];
     const scale = this.options.timeoutScale;
     const timeoutMs = Math.max(1, Math.round(this.options.timeoutMs * scale));
     const context: CaseContext = {
@@ -185,6 +189,18 @@ class Worker {
       request: (message, requestOptions = {}) => testee.request(message, requestOptions.timeoutMs ?? timeoutMs, requestOptions.what ?? String(message.op)),
       differ: (difference) => void differences.push(difference),
       violation: (message) => void violations.push(message),
+      restartTestee: async () => {
+        earlierStderr.push(...testee.stderrSince(mark), '--- killed by the runner (SIGKILL), restarted ---');
+        await testee.terminate();
+        this.testee = undefined;
+        try {
+          testee = (await startTestee(this.options.testee, this.helloTimeoutMs)).process;
+        } catch (error) {
+          throw new TesteeFailure('CRASH', `the testee could not be restarted after the runner killed it: ${(error as Error).message}`);
+        }
+        this.testee = testee;
+        mark = testee.stderrMark();
+      },
     };
     let outcome: Outcome = 'PASS';
     let reason: string | undefined;
@@ -213,7 +229,7 @@ class Worker {
     } finally {
       if (this.options.keepTemp !== true) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     }
-    const stderr = outcome === 'PASS' ? [] : testee.stderrSince(mark).slice(-STDERR_LINES_KEPT);
+    const stderr = outcome === 'PASS' ? [] : [...earlierStderr, ...testee.stderrSince(mark)].slice(-STDERR_LINES_KEPT);
     return makeResult(vectorCase, outcome, { reason, differences, violations, stderr, durationMs: Date.now() - started });
   }
 

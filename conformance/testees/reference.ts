@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The reference testee: the engine of src/ (BlockReader, BlockWriter on NodeStorage) behind the
- * protocol of conformance/PROTOCOL.md, profiles `reader` and `writer`. It is the runner's default
- * target: `node dist/conformance/testees/reference.js`.
+ * protocol of conformance/PROTOCOL.md, profiles `reader`, `writer` and `raft-log` (LsfsRaftLog on
+ * NodeStorage, see raft-sessions.ts). It is the runner's default target:
+ * `node dist/conformance/testees/reference.js`.
  *
  * - `read` opens with `{ salvage: true }` (so that interior damage near the tail does not hide the
  *   records before it) and reads forward from block 0. Backward strict reads of files without
@@ -19,6 +20,7 @@ import { BlockReader, BlockWriter, MAX_PAYLOAD_LENGTH, NodeStorage, isLsfsError,
 import { DAMAGE_CODES } from '../../src/errors.js';
 import { fileIdString, recordJson, type OpenInfoResult, type ReadResult, type RecordJson } from '../lib/protocol.js';
 import { type ReadRequest, TesteeError, type TesteeImplementation, type WriteRequest, serve } from '../lib/testee-server.js';
+import { RaftSessions } from './raft-sessions.js';
 
 export const IMPLEMENTATION = 'lsfs-reference (TypeScript engine) 0.1.0';
 
@@ -179,11 +181,12 @@ export async function write(request: WriteRequest): Promise<{ size: number }> {
 
 export const referenceTestee: TesteeImplementation = {
   implementation: IMPLEMENTATION,
-  profiles: ['reader', 'writer'],
+  profiles: ['reader', 'writer', 'raft-log'],
   read,
   lookup,
   openInfo,
   write,
+  raft: new RaftSessions(),
 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -11,8 +11,9 @@ import { fileIdHex, sha256Hex } from './bytes.js';
 import { FLAGS, NOT_COVERED_BY_VECTORS, REQUIREMENTS } from './catalog.js';
 import { computeReaderExpected } from './expect.js';
 import { formatJson } from './json.js';
-import type { CaseSpec, ReaderSpec, WriteOp, WriterSpec } from './spec.js';
-import type { Case, Manifest, Parameters, ReaderCase, WriteOperationJson, WriterCase, WriterExpected } from './types.js';
+import { RaftTrace } from './raft-trace.js';
+import type { CaseSpec, RaftSpec, ReaderSpec, WriteOp, WriterSpec } from './spec.js';
+import type { Case, Manifest, Parameters, RaftCase, ReaderCase, WriteOperationJson, WriterCase, WriterExpected } from './types.js';
 import { allCases } from './cases/index.js';
 
 export const GENERATOR = 'scripts/generate-vectors.ts (LSFS reference engine, src/)';
@@ -38,7 +39,8 @@ export async function buildVectors(): Promise<{ manifest: Manifest; files: Map<s
   const seen = new Set<string>();
   for (const spec of specs) {
     checkSpec(spec, seen);
-    const built = spec.profile === 'reader' ? await readerCase(spec, files, observations, corrections) : await writerCase(spec, files, observations);
+    const built =
+      spec.profile === 'reader' ? await readerCase(spec, files, observations, corrections) : spec.profile === 'writer' ? await writerCase(spec, files, observations) : await raftCase(spec, observations);
     cases.push(built);
   }
   const manifest: Manifest = {
@@ -78,7 +80,7 @@ function checkSpec(spec: CaseSpec, seen: Set<string>): void {
   if (spec.description.includes('\n')) throw new Error(`${spec.id}: the description is one line`);
 }
 
-function parameters(spec: CaseSpec): Parameters {
+function parameters(spec: ReaderSpec | WriterSpec): Parameters {
   return { blockSize: spec.params.blockSize, baseIndex: spec.params.baseIndex.toString(), fileId: fileIdHex(spec.params.fileId) };
 }
 
@@ -224,5 +226,82 @@ async function writerCase(spec: WriterSpec, files: Map<string, Buffer>, observat
     parameters: parameters(spec),
     operations: spec.operations.map(operationJson),
     expected: expected!,
+  };
+}
+
+/** Requirements a raft-log step shows by its method (every answer is compared, so every call shows its rule). */
+const RAFT_METHOD_REQUIREMENTS: Readonly<Record<string, readonly string[]>> = {
+  start: ['RLG-010'],
+  stop: ['RLG-010'],
+  setTerm: ['RLG-020'],
+  incrTerm: ['RLG-020'],
+  setVotedFor: ['RLG-014', 'RLG-021'],
+  setUri: ['RLG-014'],
+  append: ['RLG-013', 'RLG-022'],
+  appendMulti: ['RLG-013', 'RLG-022'],
+  insert: ['RLG-013', 'RLG-023'],
+  read: ['RLG-029'],
+  deleteAllFrom: ['RLG-024'],
+  markCommitted: ['RLG-025'],
+  markApplied: ['RLG-026'],
+  getFirstIndex: ['RLG-028'],
+  getLastIndex: ['RLG-028'],
+  getLastTerm: ['RLG-028'],
+  saveClusterConfig: ['RLG-016'],
+  installSnapshot: ['RLG-027'],
+  getStats: ['RLG-017'],
+};
+
+/** Runs a raft-log script on MemoryLog and LsfsRaftLog side by side and records its steps. */
+async function raftCase(spec: RaftSpec, observations: string[]): Promise<RaftCase> {
+  const trace = new RaftTrace(spec.id, spec.segmentBytes);
+  try {
+    await spec.script(trace);
+  } finally {
+    await trace.dispose();
+  }
+  for (const observation of trace.observations) observations.push(`${spec.id}: ${observation}`);
+  const steps = trace.steps;
+  if (steps.length === 0) throw new Error(`${spec.id}: the script recorded no step`);
+
+  // Flags and requirements that follow from the steps.
+  const flags = new Set(spec.flags);
+  const requirements = new Set(spec.requirements);
+  let stopped = false;
+  for (const step of steps) {
+    if ('kill' in step) {
+      flags.add('Kill');
+      for (const id of ['RLG-011', 'RLG-101']) requirements.add(id);
+      continue;
+    }
+    const method = step.call.method;
+    if ((step.session ?? 0) > 0) flags.add('MultiSession');
+    const code = 'error' in step.expected ? step.expected.error.code : undefined;
+    // A call shows the rule of its method when the log answered it: not when it was CLOSED or LOCKED.
+    if (code !== 'CLOSED' && code !== 'LOCKED') for (const id of RAFT_METHOD_REQUIREMENTS[method] ?? []) requirements.add(id);
+    if (code !== undefined) {
+      if (code === 'INVALID_ARGUMENT' || code === 'INDEX_OUT_OF_RANGE') {
+        flags.add('Refusal');
+        requirements.add('RLG-012');
+      }
+      if (code === 'LOCKED') requirements.add('RLG-081');
+      if (code === 'CLOSED') requirements.add('RLG-010');
+      continue;
+    }
+    if (method === 'stop') stopped = true;
+    if (method === 'start' && stopped) {
+      flags.add('Restart');
+      requirements.add('RLG-011');
+    }
+  }
+  for (const flag of flags) if (!(flag in FLAGS)) throw new Error(`${spec.id}: unknown flag ${flag}`);
+  return {
+    id: spec.id,
+    profile: 'raft-log',
+    description: spec.description,
+    requirements: sorted(requirements),
+    flags: sorted(flags),
+    parameters: { segmentBytes: spec.segmentBytes },
+    steps,
   };
 }

@@ -1,6 +1,7 @@
 /** How case modules describe a case; the generator turns each into a manifest case. */
 import type { FileParams } from './assembler.js';
 import type { ReaderRequests } from './expect.js';
+import type { RaftTrace } from './raft-trace.js';
 
 interface SpecBase {
   /** Stable, path-like: lowercase letters, digits and `-_./`. */
@@ -46,7 +47,18 @@ export interface WriterSpec extends SpecBase {
   readonly operations: readonly WriteOp[];
 }
 
-export type CaseSpec = ReaderSpec | WriterSpec;
+/**
+ * A raft-log case: a script that drives a {@link RaftTrace}; the steps it records, with the
+ * oracle's answers, are the case.
+ */
+export interface RaftSpec extends SpecBase {
+  readonly profile: 'raft-log';
+  /** The segment size hint of `raft-open` (and the generator's own LSFS log). */
+  readonly segmentBytes: number;
+  readonly script: (trace: RaftTrace) => Promise<void>;
+}
+
+export type CaseSpec = ReaderSpec | WriterSpec | RaftSpec;
 
 /** Default file id of the vectors: "LSFS" "VECT" in ASCII. */
 export const FILE_ID = 0x4c5346535645435an;

@@ -97,7 +97,23 @@ export interface WriterCase extends CaseBase {
   expected: WriterExpected;
 }
 
-export type Case = ReaderCase | WriterCase;
+/** One step of a raft-log case (PROTOCOL.md §4.7): a call and its answer, or a kill of the testee. */
+export type RaftStep =
+  | {
+      session?: number;
+      call: { method: string; args?: Record<string, unknown> };
+      expected: { result: unknown } | { error: { code: string; offset: null } };
+    }
+  | { kill: true };
+
+export interface RaftCase extends CaseBase {
+  profile: 'raft-log';
+  /** The hints of `raft-open`. */
+  parameters: { segmentBytes: number };
+  steps: RaftStep[];
+}
+
+export type Case = ReaderCase | WriterCase | RaftCase;
 
 export interface Manifest {
   schema: 'lsfs-vectors/1';

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { type Difference, diffJson, diffRecords, formatDifference } from '../../conformance/runner/compare.js';
 import { KnownFailuresError, parseKnownFailures } from '../../conformance/runner/known-failures.js';
 import { ManifestError, caseFilter, parseManifest } from '../../conformance/runner/manifest.js';
+import { diffExact, raftLogProfile } from '../../conformance/runner/profiles/raft-log.js';
+import { decodeRaftArguments, encodeRaftResult } from '../../conformance/testees/raft-sessions.js';
 import { junitReport, xmlEscape } from '../../conformance/runner/report/files.js';
 import { categoryTable } from '../../conformance/runner/report/terminal.js';
 import { type CaseResult, exitStatusOf, summarize } from '../../conformance/runner/results.js';
@@ -115,6 +117,72 @@ describe('diffs', () => {
     const hexOut: Difference[] = [];
     diffRecords('lookup', [record('0')], [record('0', '00')], hexOut);
     expect(hexOut.map(formatDifference)).toEqual(['lookup[0].hex: expected absent, got "00"']);
+  });
+});
+
+describe('the raft-log profile', () => {
+  const manifestOf = (steps: unknown[]) => parseManifest({ schema: 'lsfs-vectors/1', cases: [{ id: 'raft/x', profile: 'raft-log', parameters: { segmentBytes: 1024 }, steps }] }, '/m.json', '/');
+
+  it('accepts call and kill steps, and names what is wrong with others', () => {
+    const good = manifestOf([{ call: { method: 'start' }, expected: { result: null } }, { kill: true }, { session: 1, call: { method: 'read', args: { index: '1' } }, expected: { error: { code: 'CLOSED', offset: null } } }]);
+    expect(raftLogProfile.validate(good.cases[0]!, good)).toEqual([]);
+    const bad = manifestOf([
+      { call: { method: 'compact' }, expected: { result: null } },
+      { call: { method: 'setTerm', args: { trem: '1' } }, expected: { result: null } },
+      { call: { method: 'getTerm' }, expected: { result: '0', error: { code: 'CLOSED', offset: null } } },
+      { kill: 'yes' },
+      { call: { method: 'getTerm' }, expected: { error: { code: 'CLOSED', offset: 0 } } },
+    ]);
+    expect(raftLogProfile.validate(bad.cases[0]!, bad)).toEqual([
+      'steps[0].call.method "compact" is not a method of the raft-log profile',
+      'steps[1].call.args has members setTerm does not take: trem',
+      'steps[2].expected must hold exactly one of "result" and "error"',
+      'steps[3] must be exactly {"kill": true} or a call step',
+      'steps[4].expected.error must be {"code": string, "offset": null}',
+    ]);
+  });
+
+  it('compares results exactly: missing and extra members, array lengths, null against a value', () => {
+    const out: Difference[] = [];
+    diffExact('steps[3].read.result', { index: '1', term: '2', serial: null }, { index: '1', term: '3', leaderId: null }, out);
+    diffExact('steps[4].appendMulti.result', [], [{ index: '1' }], out);
+    diffExact('steps[5].getClusterConfig.result', null, {}, out);
+    expect(out.map(formatDifference)).toEqual([
+      'steps[3].read.result.term: expected "2", got "3"',
+      'steps[3].read.result.serial: expected null, got absent',
+      'steps[3].read.result.leaderId: expected absent, got null',
+      'steps[4].appendMulti.result.length: expected 0, got 1',
+      'steps[5].getClusterConfig.result: expected null, got {}',
+    ]);
+  });
+
+  it('decodes u64 strings, hex and nulls, and refuses other encodings with INVALID_ARGUMENT', () => {
+    expect(decodeRaftArguments('insert', { entry: { term: '2', index: '5', command: '6869', result: null, serial: '7', leaderId: null, committed: true } })).toEqual([
+      { term: 2, index: 5, command: new Uint8Array([0x68, 0x69]), result: null, serial: 7, leaderId: null },
+    ]);
+    expect(decodeRaftArguments('read', {})).toEqual([]);
+    // 2^53 and above become numbers that are not safe integers: the API refuses them (RLG-012).
+    expect(Number.isSafeInteger(decodeRaftArguments('setTerm', { term: '9007199254740993' })[0])).toBe(false);
+    for (const [method, args] of [
+      ['setTerm', { term: 5 }],
+      ['setTerm', { term: '05' }],
+      ['setTerm', {}],
+      ['append', { entry: { term: '1', command: 'ABCD' } }],
+      ['append', { entry: { term: '1', error: 'no' } }],
+      ['appendMulti', { entries: {} }],
+      ['installSnapshot', { snapshot: { index: '1' } }],
+    ] as const) {
+      expect(() => decodeRaftArguments(method, args), `${method} ${JSON.stringify(args)}`).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+  });
+
+  it('encodes results: counts as decimal strings, absent values as null, entries with every member', () => {
+    expect(encodeRaftResult('getFirstIndex', undefined)).toBeNull();
+    expect(encodeRaftResult('getLastIndex', 9007199254740991)).toBe('9007199254740991');
+    expect(encodeRaftResult('setTerm', undefined)).toBeNull();
+    expect(
+      encodeRaftResult('read', { index: 3, term: 1, command: new Uint8Array([1]), result: undefined, error: false, code: 'CLIENT_COMMAND', serial: undefined, leaderId: '', committed: true, applied: false }),
+    ).toEqual({ index: '3', term: '1', command: '01', result: null, error: false, code: 'CLIENT_COMMAND', serial: null, leaderId: '', committed: true, applied: false });
   });
 });
 

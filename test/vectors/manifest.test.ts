@@ -8,12 +8,15 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import type { ReaderCase, RecordJson, WriterCase } from '../../scripts/vectors/types.js';
+import { RAFT_ENTRY_FIELDS, RAFT_GETTERS, RAFT_STATS_FIELDS } from '../../conformance/lib/raft-protocol.js';
+import type { RaftCase, ReaderCase, RecordJson, WriterCase } from '../../scripts/vectors/types.js';
 import { ROOT, VECTORS, loadManifest } from './support.js';
 
 const manifest = loadManifest();
 const readers = manifest.cases.filter((c): c is ReaderCase => c.profile === 'reader');
 const writers = manifest.cases.filter((c): c is WriterCase => c.profile === 'writer');
+const rafts = manifest.cases.filter((c): c is RaftCase => c.profile === 'raft-log');
+const U64 = /^(0|[1-9][0-9]*)$/;
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 function filesUnder(dir: string): string[] {
@@ -107,6 +110,84 @@ describe('test-vectors/manifest.json', () => {
       if (!('error' in c.expected)) continue;
       expect(c.expected.error.offset, c.id).toBeNull();
       if (c.expected.error.operation !== undefined) expect(c.operations[c.expected.error.operation], c.id).toBeDefined();
+    }
+  });
+
+  it('has raft-log cases whose every restart and kill is followed by a check of every getter', () => {
+    expect(rafts.length).toBeGreaterThan(20);
+    for (const c of rafts) {
+      expect(c.id.startsWith('raft/'), c.id).toBe(true);
+      /** Sessions started, and sessions stopped (or killed) after a start: their next start is a restart. */
+      const running = new Set<number>();
+      const stopped = new Set<number>();
+      let checking: { from: number; session: number; seen: Set<string> } | undefined;
+      const finish = (at: number): void => {
+        if (checking === undefined) return;
+        const missing = [...RAFT_GETTERS].filter((method) => !checking!.seen.has(method));
+        expect(missing, `${c.id}: the restart at step ${checking.from} is not followed by every getter before step ${at}`).toEqual([]);
+        checking = undefined;
+      };
+      c.steps.forEach((step, at) => {
+        if ('kill' in step) {
+          finish(at);
+          for (const session of running) stopped.add(session);
+          running.clear();
+          return;
+        }
+        const session = step.session ?? 0;
+        const method = step.call.method;
+        const ok = 'result' in step.expected;
+        if (checking !== undefined && (!RAFT_GETTERS.has(method as never) || session !== checking.session)) finish(at);
+        if (checking !== undefined && ok) checking.seen.add(method);
+        if (method === 'stop' && ok && running.delete(session)) stopped.add(session);
+        if (method === 'start' && ok && !running.has(session)) {
+          running.add(session);
+          if (stopped.delete(session)) checking = { from: at, session, seen: new Set() };
+        }
+      });
+      finish(c.steps.length);
+    }
+  });
+
+  it('gives raft-log results in the encodings of the protocol', () => {
+    const entryProblems = (entry: unknown): string[] => {
+      const e = entry as Record<string, unknown>;
+      const problems: string[] = [];
+      if (JSON.stringify(Object.keys(e)) !== JSON.stringify(RAFT_ENTRY_FIELDS)) problems.push(`members ${Object.keys(e).join(',')}`);
+      if (!U64.test(String(e.index)) || !U64.test(String(e.term))) problems.push('index or term not a u64 string');
+      if (e.serial !== null && !U64.test(String(e.serial))) problems.push('serial');
+      return problems;
+    };
+    for (const c of rafts) {
+      c.steps.forEach((step, at) => {
+        if ('kill' in step || !('result' in step.expected)) return;
+        const result = step.expected.result;
+        const where = `${c.id} step ${at} ${step.call.method}`;
+        switch (step.call.method) {
+          case 'append':
+          case 'insert':
+            expect(entryProblems(result), where).toEqual([]);
+            break;
+          case 'appendMulti':
+            for (const entry of result as unknown[]) expect(entryProblems(entry), where).toEqual([]);
+            break;
+          case 'read':
+            if (result !== null) expect(entryProblems(result), where).toEqual([]);
+            break;
+          case 'getTerm':
+          case 'incrTerm':
+          case 'getLastIndex':
+          case 'getLastTerm':
+          case 'getCommitIndex':
+          case 'getAppliedIndex':
+            expect(U64.test(result as string), where).toBe(true);
+            break;
+          case 'getStats':
+            expect(Object.keys(result as object), where).toEqual([...RAFT_STATS_FIELDS]);
+            break;
+          default:
+        }
+      });
     }
   });
 

@@ -1,12 +1,13 @@
 /**
- * The profile modules the runner knows. A new profile (`raft-log`) is a module implementing
+ * The profile modules the runner knows. A new profile is a module implementing
  * {@link ProfileModule}, added to this list; nothing else in the runner changes.
  */
+import { raftLogProfile } from './raft-log.js';
 import { readerProfile } from './reader.js';
 import type { ProfileModule } from './types.js';
 import { writerProfile } from './writer.js';
 
-export const PROFILE_MODULES: ReadonlyMap<string, ProfileModule> = new Map([readerProfile, writerProfile].map((module) => [module.name, module]));
+export const PROFILE_MODULES: ReadonlyMap<string, ProfileModule> = new Map([readerProfile, writerProfile, raftLogProfile].map((module) => [module.name, module]));
 
 export type { CaseContext, ProfileModule } from './types.js';
 export { VectorProblem } from './types.js';

@@ -1,6 +1,6 @@
 /**
  * What a profile module provides to the runner. Each profile of PROTOCOL.md §3 (`reader`,
- * `writer`, later `raft-log`) is one module that knows how to check its cases' structure in the
+ * `writer`, `raft-log`) is one module that knows how to check its cases' structure in the
  * manifest and how to run one case against a testee; the runner does the rest (processes,
  * timeouts, restarts, temporary files, known failures, reports). Register a new module in
  * `profiles/index.ts`.
@@ -26,6 +26,12 @@ export interface CaseContext {
   differ(difference: Difference): void;
   /** Records a response that breaks the protocol's shape (a missing or mistyped field). */
   violation(message: string): void;
+  /**
+   * Kills the testee's process group (SIGKILL), as a crash would, and starts a fresh testee (with
+   * `hello`) for the rest of the case; the case's files stay. Throws a `TesteeFailure` (`CRASH`)
+   * when the new testee does not start.
+   */
+  restartTestee(): Promise<void>;
 }
 
 /** Thrown by a profile when the vectors themselves are wrong (a file missing or not matching its sha256). */
