@@ -73,6 +73,7 @@ export function annotate(bytes, { exports, KaitaiStream }) {
   const blockSize = 2 ** root.fileHeader.blockSizeLog2;
   let nextIndex = u64(24);
   let current = undefined;
+  let invalidRecordHeader;
   const records = [];
   root.blocks.forEach((block, k) => {
     if (block.header) leaves(block.header, 'block_header', `block ${k} header`);
@@ -89,7 +90,13 @@ export function annotate(bytes, { exports, KaitaiStream }) {
       let payloadStart = dataStart;
       if ((kind === 1 || kind === 2) && dataEnd - dataStart >= 12) {
         const recordHeader = new Lsfs.RecordHeader(new KaitaiStream(arrayBuffer, dataStart), slice, root);
-        recordHeader._read();
+        try {
+          recordHeader._read();
+        } catch (error) {
+          // A record header the schema rejects (a payload length over the limit): not an example.
+          invalidRecordHeader = error instanceof Error ? error.message : String(error);
+          continue;
+        }
         current.typeCode = u64(dataStart);
         current.payloadLength = recordHeader.payloadLength;
         records.push(current);
@@ -109,6 +116,7 @@ export function annotate(bytes, { exports, KaitaiStream }) {
       ranges.push({ start, end, structure: 'block_data', field: 'padding', value: `${end - start} zero bytes`, context: `end of block ${k}`, requirements: FIELD_REQUIREMENTS['block_data.padding'] });
     }
   });
+  if (invalidRecordHeader !== undefined) return { error: invalidRecordHeader };
   ranges.sort((a, b) => a.start - b.start);
   let at = 0;
   for (const range of ranges) {
