@@ -9,6 +9,7 @@
 import type { JsonValue } from '../../../conformance/testees/raft-sessions.js';
 import type { RaftTrace } from '../raft-trace.js';
 import type { RaftSpec } from '../spec.js';
+import { seededRandom } from '../../../src/io/memory-storage.js';
 
 type Args = Record<string, JsonValue>;
 
@@ -32,22 +33,10 @@ function entry(term: number | string, command?: string, fields: Args = {}): Args
 
 /** Deterministic bytes: a seeded run of `length` bytes, as hex. */
 function bytesHex(seed: number, length: number): string {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const bytes = Buffer.alloc(length);
   for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
   return bytes.toString('hex');
-}
-
-/** mulberry32: a small seeded generator, for deterministic traces and payloads. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function raft(
@@ -119,7 +108,7 @@ async function everyKindOfChange(t: RaftTrace, after: (what: string) => Promise<
 
 /** A seeded random trace: mostly valid calls, some refused ones, restarts and at most two kills. */
 export async function randomScript(t: RaftTrace, seed: number, calls: number): Promise<void> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const chance = (p: number): boolean => random() < p;
   const int = (low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
