@@ -66,4 +66,19 @@ describe('costs', () => {
       expect(reads.count, `record ${index} of ${blocks} blocks`).toBeLessThanOrEqual(bound);
     }
   });
+
+  // covers RSF-101: no input makes a reader hang; damage everywhere costs a bounded number of reads.
+  it('a salvage read of a file full of interior damage reads each block a bounded number of times', async () => {
+    // Thousands of damaged blocks, then one intact block at the end: every damage is interior, and
+    // without care each one would scan to the end of the file again (quadratic).
+    const bytes = Buffer.from(fileOf(6000, 512));
+    const blocks = Math.ceil(bytes.length / 512);
+    for (let at = 512; at < (blocks - 1) * 512; at++) bytes[at] = (at * 2654435761) >>> 24;
+    const { storage, reads } = countingStorage(bytes);
+    const reader = await BlockReader.open(storage, 'file', { salvage: true });
+    reads.count = 0;
+    const report = await reader.verify();
+    expect(report.gaps.length).toBeGreaterThan(0);
+    expect(reads.count, `${blocks} blocks`).toBeLessThanOrEqual(4 * blocks);
+  });
 });
