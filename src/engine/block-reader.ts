@@ -5,11 +5,12 @@
  */
 import { DAMAGE_CODES, LsfsError, isLsfsError } from '../errors.js';
 import { type FileHeader, decodeFileHeader } from '../format/file-header.js';
-import { FILE_HEADER_SIZE } from '../format/constants.js';
+import { FILE_HEADER_SIZE, RECORD_HEADER_SIZE, SliceKind } from '../format/constants.js';
 import { damageToError } from '../format/damage.js';
 import type { Storage, StorageFile } from '../io/storage.js';
 import { BlockSource } from './block-source.js';
 import type { ParsedBlock } from './block-parser.js';
+import { numberSlices } from './slice-numbering.js';
 import type { LsfsRecord, ScanReport, TornTail } from './record.js';
 import { blockWhereRecordStarts } from './record-locator.js';
 import { type ScanMode, Scanner } from './scanner.js';
@@ -144,6 +145,8 @@ export class BlockReader {
     this.checkOpen();
     this.checkIndex(index);
     const start = await blockWhereRecordStarts(this.source, index, this.lastBlock());
+    const direct = fullRecordIn(await this.source.block(start), index);
+    if (direct !== undefined) return direct;
     for await (const record of new Scanner(this.source, { mode: 'strict', startBlock: start, fromIndex: index }).records()) {
       if (record.index === index) return record;
       break;
@@ -266,4 +269,24 @@ export class BlockReader {
   private checkOpen(): void {
     if (this.closed) throw new LsfsError('CLOSED', `reader of ${this.path} is closed`, { path: this.path });
   }
+}
+
+/**
+ * The common case of a lookup, without a scan: record `index` is one FULL slice in a block with no
+ * damage at all, so the strict scan would return exactly this. Anything else goes through the
+ * Scanner, which knows every rule.
+ */
+function fullRecordIn(block: ParsedBlock, index: bigint): LsfsRecord | undefined {
+  if (block.headerDamage !== undefined || block.items.some((item) => item.type === 'damage')) return undefined;
+  const { slices, damageAt } = numberSlices(block);
+  if (damageAt !== undefined) return undefined;
+  const found = slices.find((numbered) => numbered.index === index && numbered.slice.kind === SliceKind.Full);
+  if (found === undefined) return undefined;
+  const { slice } = found;
+  return {
+    index,
+    typeCode: block.bytes.readBigUInt64LE(slice.dataStart),
+    payload: Buffer.from(block.bytes.subarray(slice.dataStart + RECORD_HEADER_SIZE, slice.dataStart + slice.dataLength)),
+    offset: slice.offset,
+  };
 }

@@ -5,10 +5,10 @@
  */
 import { assert } from '../errors.js';
 import { decodeBlockHeader } from '../format/block-header.js';
-import { BLOCK_HEADER_SIZE, FILE_HEADER_SIZE, MAX_RECORD_INDEX, SliceKind } from '../format/constants.js';
-import type { DecodedSlice } from '../format/slice.js';
+import { BLOCK_HEADER_SIZE, FILE_HEADER_SIZE, SliceKind } from '../format/constants.js';
 import { type Damage, damage, damageToError } from '../format/damage.js';
 import type { ParsedBlock } from './block-parser.js';
+import { numberSlices } from './slice-numbering.js';
 import type { BlockSource } from './block-source.js';
 import type { TornTail } from './record.js';
 import { hasIntactStructureAfter } from './structure-probe.js';
@@ -67,36 +67,6 @@ async function nextBlockHeaderDamage(source: BlockSource, lastValid: number): Pr
   const firstIndex = await source.firstIndexOf(next);
   assert(typeof firstIndex !== 'bigint', 'the block after the last valid one has a damaged header');
   return firstIndex;
-}
-
-/** An intact slice and the index of the record it belongs to (RSF-073). */
-interface NumberedSlice {
-  readonly slice: DecodedSlice;
-  readonly index: bigint;
-}
-
-/**
- * The block's intact slices up to its first damage, numbered by RSF-073, and that damage; a record
- * start whose index passes MAX_RECORD_INDEX is damage too (RSF-052: INDEX_OVERFLOW at the slice).
- */
-function numberSlices(block: ParsedBlock): { slices: NumberedSlice[]; damageAt: Damage | undefined } {
-  const slices: NumberedSlice[] = [];
-  let nextStart = block.firstIndex as bigint;
-  for (const [position, item] of block.items.entries()) {
-    if (item.type === 'damage') return { slices, damageAt: item.damage };
-    const { slice } = item;
-    if (position === 0 && (slice.kind === SliceKind.Middle || slice.kind === SliceKind.Last)) {
-      slices.push({ slice, index: nextStart++ });
-      continue;
-    }
-    if (slice.kind === SliceKind.Full || slice.kind === SliceKind.First) {
-      if (nextStart > MAX_RECORD_INDEX) return { slices, damageAt: damage('INDEX_OVERFLOW', slice.offset, slice.size, `record index ${nextStart} exceeds the largest index`) };
-      slices.push({ slice, index: nextStart++ });
-    } else {
-      slices.push({ slice, index: nextStart - 1n });
-    }
-  }
-  return { slices, damageAt: undefined };
 }
 
 /** The last record end in `block` before its first damage, and that damage. */
