@@ -102,13 +102,20 @@ export class RecordLog {
     return this.writer.length;
   }
 
-  /** Appends a record; returns its index. Durable once a later {@link sync} resolves. */
-  append(typeCode: bigint, payload: Uint8Array): bigint {
+  /**
+   * Appends a record; returns its index. Durable once a later {@link sync} resolves. With
+   * `transfer`, the caller hands `payload` over and never changes it again, so that the cache of
+   * recent records keeps it without a copy.
+   */
+  append(typeCode: bigint, payload: Uint8Array, options: { transfer?: boolean } = {}): bigint {
     this.checkOpen();
     const offset = recordStartOffset(this.writer.length, this.header.blockSize);
     const index = this.writer.append(typeCode, payload);
-    // A copy: the caller may reuse its buffer after append returns.
-    if (this.cache.enabled) this.cache.add({ index, typeCode, payload: Buffer.from(payload), offset });
+    if (this.cache.enabled) {
+      // A copy unless handed over: the caller may reuse its buffer after append returns.
+      const kept = options.transfer === true ? Buffer.from(payload.buffer, payload.byteOffset, payload.length) : Buffer.from(payload);
+      this.cache.add({ index, typeCode, payload: kept, offset });
+    }
     return index;
   }
 
