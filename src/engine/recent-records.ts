@@ -1,7 +1,9 @@
 /**
  * The recorder's bounded cache of recent records, limited by count and by payload bytes. Appends
- * have consecutive indexes, so the cache is a queue: lookup is arithmetic, eviction takes the
- * oldest, and nothing walks a map.
+ * have consecutive indexes, so the cache is a queue of slots: lookup is arithmetic, eviction takes
+ * the oldest, and nothing walks a map. A record whose payload is larger than `maxRecordBytes`
+ * keeps its slot empty: copying it on every append costs about what reading it back from the file
+ * would, so it is read from the file.
  */
 import type { LsfsRecord } from './record.js';
 
@@ -9,14 +11,17 @@ import type { LsfsRecord } from './record.js';
 const COMPACT_AFTER = 1024;
 
 export class RecentRecords {
-  private records: (LsfsRecord | undefined)[] = [];
-  /** Position in `records` of the oldest record kept. */
+  private slots: (LsfsRecord | undefined)[] = [];
+  /** Position in `slots` of the oldest slot kept. */
   private head = 0;
+  /** Index of the record in the oldest slot kept. */
+  private firstIndex = 0n;
   private bytes = 0;
 
   constructor(
     private readonly maxRecords: number,
     private readonly maxBytes: number,
+    private readonly maxRecordBytes: number = maxBytes,
   ) {}
 
   /** False when either limit is zero: the cache then keeps nothing and costs nothing. */
@@ -24,48 +29,56 @@ export class RecentRecords {
     return this.maxRecords > 0 && this.maxBytes > 0;
   }
 
-  /** Records held. */
+  /** True when a record with a payload of `length` bytes would be kept (the caller copies only then). */
+  keeps(length: number): boolean {
+    return this.enabled && length <= this.maxRecordBytes && length <= this.maxBytes;
+  }
+
+  /** Slots held (records kept, and the empty slots of records too large to keep). */
   get size(): number {
-    return this.records.length - this.head;
+    return this.slots.length - this.head;
   }
 
   get(index: bigint): LsfsRecord | undefined {
-    const oldest = this.records[this.head];
-    if (oldest === undefined || index < oldest.index) return undefined;
-    const offset = index - oldest.index;
-    return offset < BigInt(this.size) ? this.records[this.head + Number(offset)] : undefined;
+    if (this.size === 0 || index < this.firstIndex) return undefined;
+    const offset = index - this.firstIndex;
+    return offset < BigInt(this.size) ? this.slots[this.head + Number(offset)] : undefined;
   }
 
-  /** Keeps `record`, the newest; a record that does not follow the newest kept one starts afresh. */
-  add(record: LsfsRecord): void {
-    if (!this.enabled || record.payload.length > this.maxBytes) return;
-    const newest = this.records[this.records.length - 1];
-    if (this.size > 0 && newest !== undefined && record.index !== newest.index + 1n) this.clear();
-    this.records.push(record);
-    this.bytes += record.payload.length;
+  /**
+   * Notes the newest record: `record` is kept when `keeps` says so, `undefined` (for the record with
+   * `index`) keeps an empty slot. A record that does not follow the newest slot starts afresh.
+   */
+  add(index: bigint, record: LsfsRecord | undefined): void {
+    if (!this.enabled) return;
+    if (this.size > 0 && index !== this.firstIndex + BigInt(this.size)) this.clear();
+    if (this.size === 0) this.firstIndex = index;
+    const kept = record !== undefined && this.keeps(record.payload.length) ? record : undefined;
+    this.slots.push(kept);
+    this.bytes += kept?.payload.length ?? 0;
     while (this.size > this.maxRecords || this.bytes > this.maxBytes) this.evictOldest();
-    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.records.length) {
-      this.records = this.records.slice(this.head);
+    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.slots.length) {
+      this.slots = this.slots.slice(this.head);
       this.head = 0;
     }
   }
 
   /** Drops records from `index` on (the Raft log deletes suffixes). */
   dropFrom(index: bigint): void {
-    while (this.size > 0 && (this.records[this.records.length - 1] as LsfsRecord).index >= index) {
-      this.bytes -= (this.records.pop() as LsfsRecord).payload.length;
+    while (this.size > 0 && this.firstIndex + BigInt(this.size - 1) >= index) {
+      this.bytes -= this.slots.pop()?.payload.length ?? 0;
     }
   }
 
   private evictOldest(): void {
-    const oldest = this.records[this.head] as LsfsRecord;
-    this.bytes -= oldest.payload.length;
-    this.records[this.head] = undefined;
+    this.bytes -= this.slots[this.head]?.payload.length ?? 0;
+    this.slots[this.head] = undefined;
     this.head++;
+    this.firstIndex++;
   }
 
   private clear(): void {
-    this.records = [];
+    this.slots = [];
     this.head = 0;
     this.bytes = 0;
   }

@@ -26,6 +26,11 @@ export interface RecordLogOptions extends CreateOptions {
   readonly cacheRecords?: number;
   /** Payload bytes kept in memory at most (default 16 MiB). */
   readonly cacheBytes?: number;
+  /**
+   * Largest payload the cache keeps (default 1024 bytes): larger records are read back from the
+   * file, since copying them on every append costs about what a later read would.
+   */
+  readonly cacheRecordMaxBytes?: number;
 }
 
 /** A record to append: a 64-bit type code and a payload. */
@@ -59,7 +64,7 @@ export class RecordLog {
     const writer = options.create === false ? await BlockWriter.open(storage, path) : await BlockWriter.openOrCreate(storage, path, options);
     try {
       const reader = await BlockReader.over(writer.handle, writer.length);
-      const cache = new RecentRecords(options.cacheRecords ?? 1024, options.cacheBytes ?? 16 << 20);
+      const cache = new RecentRecords(options.cacheRecords ?? 1024, options.cacheBytes ?? 16 << 20, options.cacheRecordMaxBytes ?? 1024);
       return new RecordLog(writer, reader, cache);
     } catch (error) {
       await writer.close();
@@ -111,10 +116,12 @@ export class RecordLog {
     this.checkOpen();
     const offset = recordStartOffset(this.writer.length, this.header.blockSize);
     const index = this.writer.append(typeCode, payload);
-    if (this.cache.enabled) {
+    if (this.cache.keeps(payload.length)) {
       // A copy unless handed over: the caller may reuse its buffer after append returns.
       const kept = options.transfer === true ? Buffer.from(payload.buffer, payload.byteOffset, payload.length) : Buffer.from(payload);
-      this.cache.add({ index, typeCode, payload: kept, offset });
+      this.cache.add(index, { index, typeCode, payload: kept, offset });
+    } else {
+      this.cache.add(index, undefined);
     }
     return index;
   }
