@@ -6,6 +6,7 @@
  * observation (and the vector follows the oracle). A `kill` step is simulated by a power loss of the
  * in-memory disk (MemoryStorage.crash), which must lose nothing a resolved call wrote.
  */
+import type { LogView } from '../../src/raft/rules.js';
 import { isLsfsError } from '../../src/errors.js';
 import { MemoryStorage, seededRandom } from '../../src/io/memory-storage.js';
 import { LsfsRaftLog, MemoryLog, type LogAPI } from '../../src/raft/index.js';
@@ -41,16 +42,8 @@ async function outcomeOf(call: () => Promise<unknown>, method: RaftMethod): Prom
   }
 }
 
-/** What a script may look at without recording a step: the oracle's state. */
-export interface OracleView {
-  readonly term: number;
-  readonly votedFor: string | undefined;
-  readonly lastIndex: number;
-  readonly lastTerm: number;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly snapshotIndex: number;
-  readonly snapshotTerm: number;
+/** What a script may look at without recording a step: the oracle's state (the rules' view of it). */
+export interface OracleView extends LogView {
   /** Term of the entry at `index` (the snapshot term at the snapshot index, 0 at 0), or undefined when not held. */
   termAt(index: number): Promise<number | undefined>;
 }

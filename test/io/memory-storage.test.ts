@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { expectCode, rejection } from '../support/expect-error.js';
 import fc from 'fast-check';
 import { MemoryStorage, seededRandom, type CrashSummary } from '../../src/io/memory-storage.js';
 import { isLsfsError } from '../../src/errors.js';
@@ -17,21 +18,6 @@ function pattern(length: number, salt: number): Buffer {
   return Buffer.from(Array.from({ length }, (_, index) => 1 + ((index * 7 + salt * 31) % 251)));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function expectCode(promise: Promise<unknown>, code: string, causeCode?: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(isLsfsError(error), String(error)).toBe(true);
-  expect((error as { code: string }).code).toBe(code);
-  if (causeCode !== undefined) expect((error as { cause?: { code?: string } }).cause?.code).toBe(causeCode);
-}
 
 async function storageWithFile(path: string, contents: Uint8Array = Buffer.alloc(0)): Promise<MemoryStorage> {
   const storage = new MemoryStorage();

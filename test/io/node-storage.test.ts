@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { expectCode, rejection } from '../support/expect-error.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { NodeStorage } from '../../src/io/node-storage.js';
-import { isLsfsError } from '../../src/errors.js';
 
 /** Above Linux's largest possible pid (2^22), so no process can have it. */
 const DEAD_PID = 2 ** 22 + 4321;
@@ -21,21 +21,6 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function expectCode(promise: Promise<unknown>, code: string, causeCode?: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(isLsfsError(error), String(error)).toBe(true);
-  expect((error as { code: string }).code).toBe(code);
-  if (causeCode !== undefined) expect((error as { cause?: { code?: string } }).cause?.code).toBe(causeCode);
-}
 
 describe('NodeStorage files', () => {
   it('creates a file atomically, leaving no temporary file behind', async () => {

@@ -111,12 +111,7 @@ async function checkLookup(context: CaseContext, path: string, expected: Fields,
   const step = `lookup[${String(expected.index)}]`;
   const response = await context.request({ op: 'lookup', path, index: expected.index }, { timeoutMs: limit, what: step });
   if (isObject(expected.error)) {
-    const error = errorBody(step, response, context, expected.error);
-    if (error !== undefined) {
-      const out: Difference[] = [];
-      diffJson(`${step}.error`, damageOf(expected.error), error, out);
-      for (const difference of out) context.differ(difference);
-    }
+    checkExpectedError(context, step, response, expected.error);
     return;
   }
   const body = successBody(step, response, context);
@@ -137,12 +132,7 @@ async function checkOpenInfo(context: CaseContext, path: string, expected: Field
   const step = 'openInfo';
   const response = await context.request({ op: 'open-info', path }, { timeoutMs: limit, what: step });
   if (isObject(expected.error)) {
-    const error = errorBody(step, response, context, expected.error);
-    if (error !== undefined) {
-      const out: Difference[] = [];
-      diffJson(`${step}.error`, damageOf(expected.error), error, out);
-      for (const difference of out) context.differ(difference);
-    }
+    checkExpectedError(context, step, response, expected.error);
     return;
   }
   const body = successBody(step, response, context);
@@ -256,3 +246,12 @@ export const readerProfile: ProfileModule = {
     }
   },
 };
+
+/** A step that must fail: the response's error against the expected code and offset. */
+function checkExpectedError(context: CaseContext, step: string, response: Json, expected: Fields): void {
+  const error = errorBody(step, response, context, expected);
+  if (error === undefined) return;
+  const out: Difference[] = [];
+  diffJson(`${step}.error`, damageOf(expected), error, out);
+  for (const difference of out) context.differ(difference);
+}
