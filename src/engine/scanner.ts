@@ -3,7 +3,7 @@
  * reassembles records and classifies damage. Strict scans stop at the first damage (an error if
  * interior, the torn tail otherwise); salvage scans report gaps and go on (RSF-071, RSF-072).
  */
-import { LsfsError } from '../errors.js';
+import { assert } from '../errors.js';
 import { MAX_RECORD_INDEX, RECORD_HEADER_SIZE, SliceKind } from '../format/constants.js';
 import { type Damage, damage, damageToError } from '../format/damage.js';
 import type { BlockItem, ParsedBlock, SliceItem } from './block-parser.js';
@@ -272,8 +272,9 @@ export class Scanner {
 
   private currentBlock: ParsedBlock | undefined;
   private currentBlockBytes(blockNumber: number): Buffer {
-    assertBlock(this.currentBlock, blockNumber);
-    return this.currentBlock!.bytes;
+    const block = this.currentBlock;
+    assert(block !== undefined && block.blockNumber === blockNumber, `block ${blockNumber} is the block being scanned`);
+    return block.bytes;
   }
 
   /**
@@ -336,8 +337,4 @@ function startsWithContinuation(items: readonly BlockItem[]): boolean {
   if (first === undefined) return false;
   const kind = first.type === 'slice' ? first.slice.kind : first.kind;
   return kind === SliceKind.Middle || kind === SliceKind.Last;
-}
-
-function assertBlock(block: ParsedBlock | undefined, blockNumber: number): void {
-  if (block === undefined || block.blockNumber !== blockNumber) throw new LsfsError('INVALID_ARGUMENT', `internal: block ${blockNumber} is not the current block`);
 }
