@@ -7,7 +7,8 @@
  * Options: --full, --reps N, --only ID[,ID...] (row ids or prefixes: w1, w2, w4-64MiB, ...),
  * --stores ID[,ID...] (lsfs, raw, sqlite, lmdb, level), --docs (regenerate docs/benchmarks.md),
  * --keep (keep the data directory), --tmp DIR (default os.tmpdir()), --lsfs raft|recordlog (the
- * LSFS API under test: the Raft log, default, or the engine's RecordLog).
+ * LSFS API under test: the Raft log, default, or the engine's RecordLog), --sync
+ * inline|thread-pool (how LSFS's NodeStorage and raw fs run fdatasync; default inline, LSFS's own).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,7 +20,9 @@ import { median, spread } from './lib/stats.js';
 import { checkTargets, formatNumber, formatRatio, svgChart, targetsText, terminalTable } from './report.js';
 import { RESULTS_DIR, renderDocs } from './render.js';
 import { ALL_STORES, type LsfsVariant, loadStores, lsfsChoice } from './stores/index.js';
+import { syncChoice } from './stores/sync-choice.js';
 import type { Store, StoreId } from './stores/types.js';
+import type { SyncMode } from '../src/index.js';
 import { type BuiltLog, type Context, type Row, ENTRY_SIZE, buildLog, rows as allRows } from './workloads.js';
 
 interface Options {
@@ -31,10 +34,11 @@ interface Options {
   keep: boolean;
   tmp: string;
   lsfs: LsfsVariant;
+  sync: SyncMode;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { full: false, reps: undefined, only: undefined, stores: ALL_STORES, docs: false, keep: false, tmp: tmpdir(), lsfs: 'raft' };
+  const options: Options = { full: false, reps: undefined, only: undefined, stores: ALL_STORES, docs: false, keep: false, tmp: tmpdir(), lsfs: 'raft', sync: 'inline' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -77,8 +81,14 @@ function parseArgs(argv: readonly string[]): Options {
         options.lsfs = variant;
         break;
       }
+      case '--sync': {
+        const mode = value();
+        if (mode !== 'inline' && mode !== 'thread-pool') throw new Error('--sync takes inline or thread-pool');
+        options.sync = mode;
+        break;
+      }
       case '--help':
-        console.log('usage: node dist/bench/run.js [--full] [--reps N] [--only w1,w4] [--stores lsfs,sqlite,...] [--lsfs raft|recordlog] [--docs] [--keep] [--tmp DIR]');
+        console.log('usage: node dist/bench/run.js [--full] [--reps N] [--only w1,w4] [--stores lsfs,sqlite,...] [--lsfs raft|recordlog] [--sync inline|thread-pool] [--docs] [--keep] [--tmp DIR]');
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default:
@@ -181,6 +191,7 @@ async function main(): Promise<void> {
   try {
     const machine = machineInfo(root);
     lsfsChoice.variant = options.lsfs;
+    syncChoice.mode = options.sync;
     const { stores, missing } = await loadStores(options.stores);
     if (lsfsChoice.fallbackReason !== undefined) log(`note: ${lsfsChoice.fallbackReason}`);
     log(`LSFS benchmarks, ${profile.name} profile: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${machine.fsType} at ${machine.tempDir}, Node ${machine.node}`);

@@ -23,6 +23,6 @@ export {
   FORMAT_VERSION,
 } from './format/constants.js';
 export type { Storage, StorageFile, StorageLock } from './io/storage.js';
-export { NodeStorage } from './io/node-storage.js';
+export { NodeStorage, type NodeStorageOptions, type SyncMode } from './io/node-storage.js';
 export { MemoryStorage, seededRandom, type RandomSource, type CrashSummary, type CrashedFile } from './io/memory-storage.js';
 export * from './raft/index.js';

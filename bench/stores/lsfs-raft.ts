@@ -10,6 +10,7 @@ import { BlockReader, NodeStorage } from '../../src/index.js';
 import { LsfsRaftLog } from '../../src/raft/index.js';
 import type { Entry } from '../lib/data.js';
 import { lsfsStore } from './lsfs.js';
+import { syncChoice, syncDescription } from './sync-choice.js';
 import type { LastEntry, LogHandle, OpenOptions, Store } from './types.js';
 
 /** Bytes of an entry's record payload before its command: term (8) and flags (1), spec RLG-031. */
@@ -69,13 +70,15 @@ export const lsfsRaftStore: Store = {
   label: 'LSFS',
   version: 'this repository (LsfsRaftLog; RecordLog for unsynced appends)',
   settings: {
-    durable: 'LsfsRaftLog (64 MiB segments, block size 4096): appendMulti() per batch, append() per single entry; each resolves when durable (group commit)',
+    get durable() {
+      return `LsfsRaftLog (64 MiB segments, block size 4096): appendMulti() per batch, append() per single entry; each resolves when durable (group commit); NodeStorage syncMode ${syncChoice.mode}: ${syncDescription()}`;
+    },
     unsynced: lsfsStore.settings.unsynced,
   },
   verifyMeasures: 'BlockReader.verify() of every segment file: reads every byte, checks every slice CRC32C (what `lsfs verify` runs)',
   async open(dir: string, options: OpenOptions): Promise<LogHandle> {
     if (!options.durable) return lsfsStore.open(dir, options);
-    const log = new LsfsRaftLog({ directory: dir });
+    const log = new LsfsRaftLog({ directory: dir, storage: new NodeStorage({ syncMode: syncChoice.mode }) });
     await log.start();
     return new RaftHandle(log, dir);
   },

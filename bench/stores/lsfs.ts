@@ -7,6 +7,7 @@ import { BlockReader, NodeStorage, RecordLog } from '../../src/index.js';
 import { encodedRecordSize } from '../../src/format/layout.js';
 import { DEFAULT_BLOCK_SIZE, FILE_HEADER_SIZE } from '../../src/format/constants.js';
 import type { Entry } from '../lib/data.js';
+import { syncChoice, syncDescription } from './sync-choice.js';
 import type { LastEntry, LogHandle, OpenOptions, Store } from './types.js';
 
 export const LSFS_FILE = 'log.lsfs';
@@ -74,13 +75,15 @@ export const lsfsStore: Store = {
   label: 'LSFS',
   version: 'this repository (RecordLog)',
   settings: {
-    durable: `RecordLog, block size ${LSFS_BLOCK_SIZE}; append() then await sync() (group commit: one fdatasync for concurrent syncs)`,
+    get durable() {
+      return `RecordLog, block size ${LSFS_BLOCK_SIZE}; append() then await sync() (group commit: one fdatasync for concurrent syncs); NodeStorage syncMode ${syncChoice.mode}: ${syncDescription()}`;
+    },
     unsynced: `RecordLog, block size ${LSFS_BLOCK_SIZE}; append() only, flush() at the end (no sync)`,
   },
   verifyMeasures: 'BlockReader.verify(): reads every byte, checks every slice CRC32C (what `lsfs verify` runs)',
   async open(dir: string, options: OpenOptions): Promise<LogHandle> {
     const path = join(dir, LSFS_FILE);
-    const log = await RecordLog.open(path, { blockSize: LSFS_BLOCK_SIZE, baseIndex: 1n });
+    const log = await RecordLog.open(path, { blockSize: LSFS_BLOCK_SIZE, baseIndex: 1n, storage: new NodeStorage({ syncMode: syncChoice.mode }) });
     return new LsfsLog(log, path, options.durable);
   },
 };

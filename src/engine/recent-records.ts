@@ -1,21 +1,25 @@
 /**
  * The recorder's bounded cache of recent records, limited by count and by payload bytes. Appends
- * have consecutive indexes, so the cache is a queue of slots: lookup is arithmetic, eviction takes
+ * have consecutive indexes, so the cache is a ring of slots: lookup is arithmetic, eviction takes
  * the oldest, and nothing walks a map. A record whose payload is larger than `maxRecordBytes`
  * keeps its slot empty: copying it on every append costs about what reading it back from the file
  * would, so it is read from the file.
  */
 import type { LsfsRecord } from './record.js';
 
-/** Evicted slots are compacted away once this many have piled up at the front. */
-const COMPACT_AFTER = 1024;
+/** Slots of a new cache's ring; it doubles as records arrive, up to the count limit. */
+const INITIAL_RING_SLOTS = 64;
 
 export class RecentRecords {
-  private slots: (LsfsRecord | undefined)[] = [];
-  /** Position in `slots` of the oldest slot kept. */
+  /** A ring of slots, a power of two long: the oldest at `head`, then `count` in index order. */
+  private ring: (LsfsRecord | undefined)[] = new Array<LsfsRecord | undefined>(INITIAL_RING_SLOTS).fill(undefined);
   private head = 0;
-  /** Index of the record in the oldest slot kept. */
-  private firstIndex = 0n;
+  private count = 0;
+  /**
+   * Index after the newest slot. The only BigInt kept: adds and evictions then do no BigInt
+   * arithmetic beyond one increment (each result is a heap allocation on the append path).
+   */
+  private endIndex = 0n;
   private bytes = 0;
 
   constructor(
@@ -36,13 +40,13 @@ export class RecentRecords {
 
   /** Slots held (records kept, and the empty slots of records too large to keep). */
   get size(): number {
-    return this.slots.length - this.head;
+    return this.count;
   }
 
   get(index: bigint): LsfsRecord | undefined {
-    if (this.size === 0 || index < this.firstIndex) return undefined;
-    const offset = index - this.firstIndex;
-    return offset < BigInt(this.size) ? this.slots[this.head + Number(offset)] : undefined;
+    if (this.count === 0 || index >= this.endIndex) return undefined;
+    const back = this.endIndex - index;
+    return back <= BigInt(this.count) ? this.ring[this.slot(this.count - Number(back))] : undefined;
   }
 
   /**
@@ -51,35 +55,53 @@ export class RecentRecords {
    */
   add(index: bigint, record: LsfsRecord | undefined): void {
     if (!this.enabled) return;
-    if (this.size > 0 && index !== this.firstIndex + BigInt(this.size)) this.clear();
-    if (this.size === 0) this.firstIndex = index;
+    if (this.count > 0 && index !== this.endIndex) this.clear();
+    this.endIndex = index + 1n;
     const kept = record !== undefined && this.keeps(record.payload.length) ? record : undefined;
-    this.slots.push(kept);
-    this.bytes += kept?.payload.length ?? 0;
-    while (this.size > this.maxRecords || this.bytes > this.maxBytes) this.evictOldest();
-    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.slots.length) {
-      this.slots = this.slots.slice(this.head);
-      this.head = 0;
+    if (this.count === this.ring.length) {
+      if (this.ring.length < this.maxRecords) this.grow();
+      else this.evictOldest();
     }
+    this.ring[this.slot(this.count)] = kept;
+    this.count++;
+    this.bytes += kept?.payload.length ?? 0;
+    while (this.count > this.maxRecords || this.bytes > this.maxBytes) this.evictOldest();
   }
 
   /** Drops records from `index` on (the Raft log deletes suffixes). */
   dropFrom(index: bigint): void {
-    while (this.size > 0 && this.firstIndex + BigInt(this.size - 1) >= index) {
-      this.bytes -= this.slots.pop()?.payload.length ?? 0;
+    while (this.count > 0 && this.endIndex > index) {
+      const newest = this.slot(this.count - 1);
+      this.bytes -= this.ring[newest]?.payload.length ?? 0;
+      this.ring[newest] = undefined;
+      this.count--;
+      this.endIndex--;
     }
   }
 
+  /** Position in the ring of the `offset`-th slot from the oldest. */
+  private slot(offset: number): number {
+    return (this.head + offset) & (this.ring.length - 1);
+  }
+
+  private grow(): void {
+    const ring = new Array<LsfsRecord | undefined>(this.ring.length * 2).fill(undefined);
+    for (let i = 0; i < this.count; i++) ring[i] = this.ring[this.slot(i)];
+    this.ring = ring;
+    this.head = 0;
+  }
+
   private evictOldest(): void {
-    this.bytes -= this.slots[this.head]?.payload.length ?? 0;
-    this.slots[this.head] = undefined;
-    this.head++;
-    this.firstIndex++;
+    this.bytes -= this.ring[this.head]?.payload.length ?? 0;
+    this.ring[this.head] = undefined;
+    this.head = this.slot(1);
+    this.count--;
   }
 
   private clear(): void {
-    this.slots = [];
+    for (let i = 0; i < this.count; i++) this.ring[this.slot(i)] = undefined;
     this.head = 0;
+    this.count = 0;
     this.bytes = 0;
   }
 }

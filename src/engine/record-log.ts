@@ -126,6 +126,26 @@ export class RecordLog {
     return index;
   }
 
+  /**
+   * {@link append} of the payload `head[0, headLength) ‖ body`, encoded from its two parts without
+   * joining them first (the Raft log's entry fields and command). The cache keeps its own copy.
+   */
+  appendParts(typeCode: bigint, head: Uint8Array, headLength: number, body: Uint8Array): bigint {
+    this.checkOpen();
+    const offset = recordStartOffset(this.writer.length, this.header.blockSize);
+    const index = this.writer.appendParts(typeCode, head, headLength, body);
+    const length = headLength + body.length;
+    if (this.cache.keeps(length)) {
+      const kept = Buffer.allocUnsafe(length);
+      kept.set(headLength === head.length ? head : head.subarray(0, headLength), 0);
+      kept.set(body, headLength);
+      this.cache.add(index, { index, typeCode, payload: kept, offset });
+    } else {
+      this.cache.add(index, undefined);
+    }
+    return index;
+  }
+
   /** Appends records in order; returns the index of each. Checks them all before appending any. */
   appendMany(records: readonly NewRecord[]): bigint[] {
     this.checkOpen();

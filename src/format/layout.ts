@@ -60,60 +60,101 @@ export function encodeRecord(position: number, index: bigint, typeCode: bigint, 
  * allocate nothing). `out` must have `encodedRecordSize` bytes free there. Returns the bytes written.
  */
 export function encodeRecordInto(out: Buffer, at: number, position: number, index: bigint, typeCode: bigint, payload: Uint8Array, params: LayoutParameters): number {
+  return encodeRecordPartsInto(out, at, position, index, typeCode, NO_HEAD, 0, payload, params);
+}
+
+const NO_HEAD = new Uint8Array(0);
+
+/**
+ * {@link encodeRecordInto} for a payload given in two parts that follow each other: the first
+ * `headLength` bytes of `head`, then all of `body`. The Raft log passes an entry's fields and its
+ * command this way, so that neither is joined into a payload buffer only to be copied again here.
+ * The bytes are exactly those of the joined payload.
+ */
+export function encodeRecordPartsInto(
+  out: Buffer,
+  at: number,
+  position: number,
+  index: bigint,
+  typeCode: bigint,
+  head: Uint8Array,
+  headLength: number,
+  body: Uint8Array,
+  params: LayoutParameters,
+): number {
   const { blockSize, fileId } = params;
-  const first = at;
-  const total = encodedRecordSize(position, payload.length, params);
+  assert(headLength >= 0 && headLength <= head.length, 'the head part lies within its buffer');
+  const payloadLength = headLength + body.length;
+  const total = encodedRecordSize(position, payloadLength, params);
   assert(out.length - at >= total, 'the output has room for the record');
-  const dataLength = RECORD_HEADER_SIZE + payload.length;
-  const fileOffset = (): number => position + (at - first);
-  let dataPlaced = 0;
-
-  const placeData = (count: number): void => {
-    // Copies record data [dataPlaced, dataPlaced + count) after the slice header at `at`.
-    let target = at + SLICE_HEADER_SIZE;
-    let from = dataPlaced;
-    const until = dataPlaced + count;
-    if (from === 0) {
-      // The FULL or FIRST slice: RSF-052 guarantees it holds the whole record header.
-      out.writeBigUInt64LE(typeCode, target);
-      out.writeUInt32LE(payload.length, target + 8);
-      target += RECORD_HEADER_SIZE;
-      from = RECORD_HEADER_SIZE;
-    }
-    if (from < until) out.set(payload.subarray(from - RECORD_HEADER_SIZE, until - RECORD_HEADER_SIZE), target);
-  };
-  const startBlock = (): void => {
-    const blockNumber = fileOffset() / blockSize;
-    assert(Number.isInteger(blockNumber), 'a block header starts at a block boundary');
-    encodeBlockHeader({ fileId, blockNumber, firstIndex: index }, out, at);
-    at += BLOCK_HEADER_SIZE;
-  };
-  const writeSlice = (kind: SliceKind, count: number): void => {
-    placeData(count);
-    at += sealSlice(out, at, kind, count, fileId, fileOffset());
-    dataPlaced += count;
-  };
-
+  const first = at;
+  // File offset of out[i] is fileBase + i.
+  const fileBase = position - at;
   let left = bytesLeftInBlock(position, blockSize);
   if (left < MIN_RECORD_START) {
     out.fill(0, at, at + left); // padding
     at += left;
-    startBlock();
+    at = placeBlockHeader(out, at, fileBase + at, params, index);
     left = blockSize - BLOCK_HEADER_SIZE;
   }
+  const dataLength = RECORD_HEADER_SIZE + payloadLength;
   if (dataLength + SLICE_OVERHEAD <= left) {
-    writeSlice(SliceKind.Full, dataLength);
+    placeRecordHeader(out, at + SLICE_HEADER_SIZE, typeCode, payloadLength);
+    placePayload(out, at + SLICE_HEADER_SIZE + RECORD_HEADER_SIZE, head, headLength, body, 0, payloadLength);
+    at += sealSlice(out, at, SliceKind.Full, dataLength, fileId, fileBase + at);
   } else {
-    writeSlice(SliceKind.First, left - SLICE_OVERHEAD);
+    // The FIRST slice fills the block; RSF-052 guarantees it holds the whole record header.
+    const firstData = left - SLICE_OVERHEAD;
+    let placed = firstData - RECORD_HEADER_SIZE;
+    placeRecordHeader(out, at + SLICE_HEADER_SIZE, typeCode, payloadLength);
+    placePayload(out, at + SLICE_HEADER_SIZE + RECORD_HEADER_SIZE, head, headLength, body, 0, placed);
+    at += sealSlice(out, at, SliceKind.First, firstData, fileId, fileBase + at);
     const capacity = middleSliceCapacity(blockSize);
-    while (dataPlaced < dataLength) {
-      startBlock();
-      const remaining = dataLength - dataPlaced;
-      writeSlice(remaining > capacity ? SliceKind.Middle : SliceKind.Last, Math.min(remaining, capacity));
+    while (placed < payloadLength) {
+      at = placeBlockHeader(out, at, fileBase + at, params, index);
+      const remaining = payloadLength - placed;
+      const count = Math.min(remaining, capacity);
+      placePayload(out, at + SLICE_HEADER_SIZE, head, headLength, body, placed, placed + count);
+      at += sealSlice(out, at, remaining > capacity ? SliceKind.Middle : SliceKind.Last, count, fileId, fileBase + at);
+      placed += count;
     }
   }
   assert(at - first === total, `encoded ${at - first} bytes, planned ${total}`);
   return total;
+}
+
+/** Writes the header of the block starting at file offset `fileOffset` at `at`; returns where its data area begins. */
+function placeBlockHeader(out: Buffer, at: number, fileOffset: number, params: LayoutParameters, firstIndex: bigint): number {
+  const blockNumber = fileOffset / params.blockSize;
+  assert(Number.isInteger(blockNumber), 'a block header starts at a block boundary');
+  encodeBlockHeader({ fileId: params.fileId, blockNumber, firstIndex }, out, at);
+  return at + BLOCK_HEADER_SIZE;
+}
+
+/** The record header (spec §7): type code, payload length. */
+function placeRecordHeader(out: Buffer, at: number, typeCode: bigint, payloadLength: number): void {
+  // Type codes below 2^32 (all of the Raft log's) skip the BigInt write, the costlier half.
+  if (typeCode <= 0xffffffffn) {
+    out.writeUInt32LE(Number(typeCode), at);
+    out.writeUInt32LE(0, at + 4);
+  } else {
+    out.writeBigUInt64LE(typeCode, at);
+  }
+  out.writeUInt32LE(payloadLength, at + 8);
+}
+
+/** Copies payload bytes [from, until) of the payload `head[0, headLength) ‖ body` to `out` at `target`. */
+function placePayload(out: Buffer, target: number, head: Uint8Array, headLength: number, body: Uint8Array, from: number, until: number): void {
+  if (from < headLength) {
+    const end = Math.min(until, headLength);
+    out.set(from === 0 && end === head.length ? head : head.subarray(from, end), target);
+    target += end - from;
+    from = end;
+  }
+  if (from >= until) return;
+  const start = from - headLength;
+  const stop = until - headLength;
+  out.set(start === 0 && stop === body.length ? body : body.subarray(start, stop), target);
 }
 
 /** File offset of the FULL or FIRST slice of a record appended at file length `position`. */

@@ -3,7 +3,7 @@
  * becomes an `IO_ERROR` that keeps the original error (and its `code`) as `cause`.
  */
 import { randomBytes } from 'node:crypto';
-import { readSync, writeSync } from 'node:fs';
+import { fdatasyncSync, readSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -59,12 +59,26 @@ async function removeIfPresent(path: string): Promise<void> {
   }
 }
 
+/**
+ * How a file's `datasync` reaches the disk: `inline` calls fdatasync on the calling thread (the
+ * event loop waits for the disk, as better-sqlite3's commits do) and saves a thread-pool round
+ * trip per sync, about 50 µs here; `thread-pool` leaves the event loop free while the disk works.
+ */
+export type SyncMode = 'inline' | 'thread-pool';
+
+/** Options of {@link NodeStorage}. */
+export interface NodeStorageOptions {
+  /** How file syncs run (default `inline`); directory syncs always use the thread pool. */
+  readonly syncMode?: SyncMode;
+}
+
 class NodeFile implements StorageFile {
   private handle: FileHandle | null;
 
   constructor(
     readonly path: string,
     handle: FileHandle,
+    private readonly syncMode: SyncMode,
   ) {
     this.handle = handle;
   }
@@ -126,7 +140,8 @@ class NodeFile implements StorageFile {
   async datasync(): Promise<void> {
     const handle = this.usable('datasync');
     try {
-      await handle.datasync();
+      if (this.syncMode === 'inline') fdatasyncSync(handle.fd);
+      else await handle.datasync();
     } catch (error) {
       throw ioError('datasync', this.path, error);
     }
@@ -267,9 +282,18 @@ class NodeLock implements StorageLock {
 
 /** The real file system. Lock files are `${path}.lock` and show up in `list()`. */
 export class NodeStorage implements Storage {
+  /** How file syncs reach the disk. */
+  readonly syncMode: SyncMode;
+
+  constructor(options: NodeStorageOptions = {}) {
+    const syncMode = options.syncMode ?? 'inline';
+    if (syncMode !== 'inline' && syncMode !== 'thread-pool') throw new LsfsError('INVALID_ARGUMENT', `syncMode must be 'inline' or 'thread-pool', got ${String(syncMode)}`);
+    this.syncMode = syncMode;
+  }
+
   async open(path: string, mode: 'read' | 'write'): Promise<StorageFile> {
     try {
-      return new NodeFile(path, await open(path, mode === 'read' ? 'r' : 'r+'));
+      return new NodeFile(path, await open(path, mode === 'read' ? 'r' : 'r+'), this.syncMode);
     } catch (error) {
       throw ioError('open', path, error);
     }

@@ -25,48 +25,78 @@ export const ENTRY_FIXED_BYTES = 9;
 export const ENTRY_FLAGS = { hasSerial: 0x01, hasLeaderId: 0x02, hasResult: 0x04, error: 0x08 } as const;
 const RESERVED_FLAGS = 0xf0;
 
-/** The record type code and payload of an entry. */
-export function encodeEntry(entry: EntryData): { typeCode: bigint; payload: Buffer } {
-  const leaderId = entry.leaderId === undefined ? undefined : Buffer.from(entry.leaderId, 'utf8');
-  let length = ENTRY_FIXED_BYTES + entry.command.length;
+/** Bytes of an entry's payload before its command: the fixed fields and the optional ones (RLG-031). */
+export function entryFieldsLength(entry: EntryData): number {
+  let length = ENTRY_FIXED_BYTES;
   if (entry.serial !== undefined) length += vlqLength(entry.serial);
-  if (leaderId !== undefined) length += vlqLength(leaderId.length) + leaderId.length;
+  if (entry.leaderId !== undefined) {
+    const idLength = Buffer.byteLength(entry.leaderId, 'utf8');
+    length += vlqLength(idLength) + idLength;
+  }
   if (entry.result !== undefined) length += vlqLength(entry.result.length) + entry.result.length;
-  // Every byte is written below (the command runs to the end, checked there): no zero-fill needed.
-  const payload = Buffer.allocUnsafe(length);
-  payload.writeBigUInt64LE(BigInt(entry.term), 0);
-  payload[8] =
+  return length;
+}
+
+/**
+ * Writes an entry's payload up to its command (term, flags, serial, leader id, result) at the start
+ * of `into`, which must hold {@link entryFieldsLength} bytes; the command follows them. Returns
+ * that length. Every byte up to it is written: `into` needs no zero-fill.
+ */
+export function encodeEntryFields(entry: EntryData, into: Buffer): number {
+  const length = entryFieldsLength(entry);
+  assert(into.length >= length, 'the buffer holds the entry fields');
+  const term = entry.term;
+  // term is a safe integer (RLG-012): two u32 halves, no BigInt.
+  into.writeUInt32LE(term >>> 0, 0);
+  into.writeUInt32LE(Math.floor(term / 0x100000000), 4);
+  into[8] =
     (entry.serial === undefined ? 0 : ENTRY_FLAGS.hasSerial) |
-    (leaderId === undefined ? 0 : ENTRY_FLAGS.hasLeaderId) |
+    (entry.leaderId === undefined ? 0 : ENTRY_FLAGS.hasLeaderId) |
     (entry.result === undefined ? 0 : ENTRY_FLAGS.hasResult) |
     (entry.error ? ENTRY_FLAGS.error : 0);
   let at = ENTRY_FIXED_BYTES;
-  if (entry.serial !== undefined) at = writeVlq(payload, at, entry.serial);
-  if (leaderId !== undefined) {
-    at = writeVlq(payload, at, leaderId.length);
-    payload.set(leaderId, at);
-    at += leaderId.length;
+  if (entry.serial !== undefined) at = writeVlq(into, at, entry.serial);
+  if (entry.leaderId !== undefined) {
+    const idLength = Buffer.byteLength(entry.leaderId, 'utf8');
+    at = writeVlq(into, at, idLength);
+    at += into.write(entry.leaderId, at, 'utf8');
   }
   if (entry.result !== undefined) {
-    at = writeVlq(payload, at, entry.result.length);
-    payload.set(entry.result, at);
+    at = writeVlq(into, at, entry.result.length);
+    into.set(entry.result, at);
     at += entry.result.length;
   }
-  payload.set(entry.command, at);
-  assert(at + entry.command.length === length, 'an encoded entry fills its payload exactly');
+  assert(at === length, 'encoded entry fields fill their planned length');
+  return length;
+}
+
+/** The record type code and payload of an entry: its fields, then its command. */
+export function encodeEntry(entry: EntryData): { typeCode: bigint; payload: Buffer } {
+  const fieldsLength = entryFieldsLength(entry);
+  const payload = Buffer.allocUnsafe(fieldsLength + entry.command.length);
+  encodeEntryFields(entry, payload);
+  payload.set(entry.command, fieldsLength);
   return { typeCode: ENTRY_TYPE_CODES[entry.code], payload };
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A length-prefixed byte string at `offset`; the bytes are a copy (a Buffer's slice would share memory). */
+/** `length` bytes of `payload` from `start`, as a plain Uint8Array sharing its memory (not a copy). */
+function viewOf(payload: Uint8Array, start: number, length: number): Uint8Array {
+  return new Uint8Array(payload.buffer, payload.byteOffset + start, length);
+}
+
+/** A length-prefixed byte string at `offset`: a view into `payload`, not a copy. */
 function readBytes(payload: Uint8Array, offset: number, what: string): { bytes: Uint8Array; next: number } {
   const { value: length, next } = readVlq(payload, offset, payload.length, `the ${what} length`);
   if (length > payload.length - next) throw new LsfsError('RECORD_TOO_LARGE', `the ${what} runs past the end of its record`);
-  return { bytes: new Uint8Array(payload.subarray(next, next + length)), next: next + length };
+  return { bytes: viewOf(payload, next, length), next: next + length };
 }
 
-/** Decodes an entry's record (RLG-033); `where` names it in errors. */
+/**
+ * Decodes an entry's record (RLG-033); `where` names it in errors. The command and result are views
+ * into `payload`, not copies: a caller that hands them out copies them ({@link toLogEntry} does).
+ */
 export function decodeEntry(typeCode: bigint, payload: Uint8Array, where: string): EntryData {
   try {
     const code = CODES_BY_TYPE.get(typeCode);
@@ -92,7 +122,7 @@ export function decodeEntry(typeCode: bigint, payload: Uint8Array, where: string
     }
     let result: Uint8Array | undefined;
     if (flags & ENTRY_FLAGS.hasResult) ({ bytes: result, next: at } = readBytes(payload, at, 'result'));
-    return { term: Number(term64), command: new Uint8Array(payload.subarray(at)), result, error: (flags & ENTRY_FLAGS.error) !== 0, code, serial, leaderId };
+    return { term: Number(term64), command: viewOf(payload, at, payload.length - at), result, error: (flags & ENTRY_FLAGS.error) !== 0, code, serial, leaderId };
   } catch (error) {
     if (error instanceof LsfsError) throw new LsfsError(error.code, `${where}: ${error.message}`, { path: where });
     throw error;

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { LsfsError, assert, isLsfsError } from '../errors.js';
 import type { Storage, StorageLock } from '../io/storage.js';
-import { decodeEntry, encodeEntry } from './entry-codec.js';
+import { ENTRY_TYPE_CODES, decodeEntry, encodeEntry, encodeEntryFields, entryFieldsLength } from './entry-codec.js';
 import { FinalData } from './final-data.js';
 import { INITIAL_HARD_STATE, inconsistency, type HardState, type SegmentRef } from './hard-state.js';
 import type { ClusterConfig, LogEntry, LogStats, NewEntry, Snapshot } from './log-api.js';
@@ -39,7 +39,10 @@ import {
 import type { OpenSegment } from './segment.js';
 import { DIRECTORY_LOCK_NAME, leftoverOf, parseSegmentFileName } from './segment-names.js';
 import { SegmentSet } from './segment-set.js';
-import { clusterConfigJson, entryData, entryDataList, requireId, requireIndex, toLogEntry, type EntryData } from './values.js';
+import { checkedEntryList, clusterConfigJson, entryData, ownCopies, ownedLogEntry, requireId, requireIndex, toLogEntry, type EntryData } from './values.js';
+
+/** Entry fields up to this size (term, flags, serial, a leader id, a small result) need no buffer of their own. */
+const FIELDS_SCRATCH_BYTES = 4096;
 
 /** What {@link RaftStore.open} needs. */
 export interface StoreOptions {
@@ -75,6 +78,9 @@ export class RaftStore {
   private readonly mutex = new Mutex();
   private failure: unknown;
   private readonly meter: RateMeter;
+  /** Where an entry's fields are encoded before they are copied into the tail's block arena. */
+  private readonly fieldsScratch = Buffer.allocUnsafe(FIELDS_SCRATCH_BYTES);
+  private readonly fieldsScratchViews: Buffer[] = [];
 
   private constructor(
     private readonly options: StoreOptions,
@@ -208,20 +214,33 @@ export class RaftStore {
   /**
    * Appends entries. When the lock is free and the tail has room, everything up to the sync runs
    * without yielding, and the lock is released before the sync: appends issued together all reach
-   * the tail first and then share one sync (group commit).
+   * the tail first and then share one sync (group commit). The caller's byte arrays are encoded
+   * before this call first yields; whatever must outlive that (the entries returned) is copied.
    */
   async append(entries: readonly NewEntry[]): Promise<LogEntry[]> {
-    const data = entryDataList(entries);
-    const release = this.mutex.tryLock() ?? (await this.mutex.lock());
+    let data = checkedEntryList(entries);
+    let release = this.mutex.tryLock();
+    if (release === undefined) {
+      // Encoded only after the wait, when the caller may have changed its arrays: copy them now.
+      data = ownCopies(data);
+      release = await this.mutex.lock();
+    }
     let first: number;
     let written: { tail: OpenSegment; unpin: () => void } | undefined;
+    let returned: EntryData[];
     try {
       this.checkHealthy();
       first = appendIndexOf(this.view(), data.length);
       checkEntryTerms(this.lastTerm, data.map((entry) => entry.term));
-      for (const entry of data) {
-        if (this.needsSegment()) await this.startSegment(this.lastIndex + 1, this.state.segments);
-        this.appendToTail(entry);
+      returned = ownCopies(data);
+      let source = data;
+      for (let i = 0; i < data.length; i++) {
+        if (this.needsSegment()) {
+          // Starting a segment yields: the rest is encoded from the copies, not the caller's arrays.
+          source = returned;
+          await this.startSegment(this.lastIndex + 1, this.state.segments);
+        }
+        this.appendToTail(source[i]!);
       }
       this.meter.add(data.length);
       written = data.length === 0 ? undefined : this.pinTail();
@@ -229,7 +248,7 @@ export class RaftStore {
       release();
     }
     if (written !== undefined) await this.syncPinned(written);
-    return data.map((entry, i) => this.toEntry(first + i, entry));
+    return returned.map((entry, i) => ownedLogEntry(first + i, entry, this.state.commitIndex, this.state.appliedIndex));
   }
 
   /** Raft's conflict rule: `entry` at its index, the entries from there on deleted, in one step (RLG-091). */
@@ -335,10 +354,21 @@ export class RaftStore {
 
   /** Appends one entry to the tail, without waiting: durable after {@link syncPinned}. */
   private appendToTail(entry: EntryData): void {
-    const { typeCode, payload } = encodeEntry(entry);
-    this.io(() => this.segments.tail!.append(typeCode, payload));
+    const fieldsLength = entryFieldsLength(entry);
+    // The fields go through a reused buffer and the command straight from the caller's array:
+    // the segment encodes both into its block arena, with no payload buffer in between.
+    const fields = fieldsLength <= this.fieldsScratch.length ? this.fieldsScratchOf(fieldsLength) : Buffer.allocUnsafe(fieldsLength);
+    encodeEntryFields(entry, fields);
+    this.io(() => this.segments.tail!.appendParts(ENTRY_TYPE_CODES[entry.code], fields, fieldsLength, entry.command));
     this.lastIndex++;
     this.lastTerm = entry.term;
+  }
+
+  /** The first `length` bytes of the fields scratch: views kept per length, so that no append makes one. */
+  private fieldsScratchOf(length: number): Buffer {
+    let view = this.fieldsScratchViews[length];
+    if (view === undefined) this.fieldsScratchViews[length] = view = this.fieldsScratch.subarray(0, length);
+    return view;
   }
 
   /** The tail, kept open until the sync after an append is done even if a truncation retires it meanwhile. */

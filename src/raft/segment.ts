@@ -92,6 +92,14 @@ export class OpenSegment {
     return Number(this.writer().append(typeCode, payload, { transfer: true }));
   }
 
+  /**
+   * Appends a record whose payload is `head[0, headLength) ‖ body`, encoded from its parts before
+   * this returns (neither is kept); durable once a later {@link sync} resolves.
+   */
+  appendParts(typeCode: bigint, head: Uint8Array, headLength: number, body: Uint8Array): number {
+    return Number(this.writer().appendParts(typeCode, head, headLength, body));
+  }
+
   /** Makes every record appended so far durable (group commit: concurrent calls share a sync). */
   async sync(): Promise<void> {
     if (!(this.source instanceof RecordLog)) return;

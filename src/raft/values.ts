@@ -65,15 +65,21 @@ export function requireId(value: unknown, what: string): string {
 function optionalBytes(value: unknown, what: string): Uint8Array | undefined {
   if (value === undefined || value === null) return undefined;
   if (!(value instanceof Uint8Array)) throw invalid(`${what} must be a Uint8Array`);
-  return new Uint8Array(value);
+  return value;
 }
 
-/** Checks an entry to store and copies its fields, applying the defaults of {@link NewEntry}. */
-export function entryData(value: unknown): EntryData {
+const NO_COMMAND = new Uint8Array(0);
+
+/**
+ * Checks an entry to store and applies the defaults of {@link NewEntry}. Its byte arrays are the
+ * caller's own, not copies: for a log that encodes them before the caller can run again; see
+ * {@link entryData} for one that keeps them.
+ */
+export function checkedEntry(value: unknown): EntryData {
   if (typeof value !== 'object' || value === null) throw invalid('an entry must be an object');
   const entry = value as NewEntry;
   const term = requireCount(entry.term, 'an entry term');
-  const command = optionalBytes(entry.command, 'an entry command') ?? new Uint8Array(0);
+  const command = optionalBytes(entry.command, 'an entry command') ?? NO_COMMAND;
   const result = optionalBytes(entry.result, 'an entry result');
   if (entry.error !== undefined && typeof entry.error !== 'boolean') throw invalid('an entry error flag must be a boolean');
   const code = entry.code ?? 'CLIENT_COMMAND';
@@ -90,23 +96,73 @@ export function entryData(value: unknown): EntryData {
   return { term, command, result, error: entry.error ?? false, code, serial, leaderId };
 }
 
-/** Checks a list of entries (all of them, before any is stored). */
-export function entryDataList(value: unknown): EntryData[] {
-  if (!Array.isArray(value)) throw invalid('entries must be an array');
-  return value.map(entryData);
+/** The entry with byte arrays of its own: later changes to the caller's arrays do not reach it. */
+export function ownCopy(data: EntryData): EntryData {
+  return ownCopies([data])[0]!;
 }
 
-/** The entry as returned to callers: fresh byte arrays, commit marks from the indexes. */
-export function toLogEntry(index: number, data: EntryData, commitIndex: number, appliedIndex: number): LogEntry {
-  return {
-    index,
+/**
+ * {@link ownCopy} of each entry. The copies share one buffer taken from Node's buffer pool: a
+ * `new Uint8Array` per entry costs ~0.5 µs (an ArrayBuffer of its own), a pooled one ~0.05 µs.
+ * Each copy is a plain Uint8Array view of its own bytes.
+ */
+export function ownCopies(list: readonly EntryData[]): EntryData[] {
+  let total = 0;
+  for (const data of list) total += data.command.length + (data.result?.length ?? 0);
+  const store = Buffer.allocUnsafe(total);
+  let at = 0;
+  const copy = (bytes: Uint8Array): Uint8Array => {
+    store.set(bytes, at);
+    const view = new Uint8Array(store.buffer, store.byteOffset + at, bytes.length);
+    at += bytes.length;
+    return view;
+  };
+  return list.map((data) => ({
     term: data.term,
-    command: new Uint8Array(data.command),
-    result: data.result === undefined ? undefined : new Uint8Array(data.result),
+    command: copy(data.command),
+    result: data.result === undefined ? undefined : copy(data.result),
     error: data.error,
     code: data.code,
     serial: data.serial,
     leaderId: data.leaderId,
+  }));
+}
+
+/** Checks an entry to store and copies its fields, applying the defaults of {@link NewEntry}. */
+export function entryData(value: unknown): EntryData {
+  return ownCopy(checkedEntry(value));
+}
+
+/** Checks a list of entries (all of them, before any is stored); the byte arrays stay the caller's (see {@link checkedEntry}). */
+export function checkedEntryList(value: unknown): EntryData[] {
+  if (!Array.isArray(value)) throw invalid('entries must be an array');
+  return value.map(checkedEntry);
+}
+
+/** Checks a list of entries (all of them, before any is stored) and copies them. */
+export function entryDataList(value: unknown): EntryData[] {
+  return ownCopies(checkedEntryList(value));
+}
+
+/** The entry as returned to callers: fresh byte arrays, commit marks from the indexes. */
+export function toLogEntry(index: number, data: EntryData, commitIndex: number, appliedIndex: number): LogEntry {
+  return ownedLogEntry(index, ownCopy(data), commitIndex, appliedIndex);
+}
+
+/**
+ * {@link toLogEntry} of data whose byte arrays are already copies that nothing else holds (from
+ * {@link ownCopy}): they are handed to the caller as they are.
+ */
+export function ownedLogEntry(index: number, owned: EntryData, commitIndex: number, appliedIndex: number): LogEntry {
+  return {
+    index,
+    term: owned.term,
+    command: owned.command,
+    result: owned.result,
+    error: owned.error,
+    code: owned.code,
+    serial: owned.serial,
+    leaderId: owned.leaderId,
     committed: index <= commitIndex,
     applied: index <= appliedIndex,
   };

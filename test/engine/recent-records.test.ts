@@ -33,6 +33,19 @@ describe('RecentRecords', () => {
     expect(cache.get(0n)?.index).toBe(0n);
   });
 
+  it('keeps its records in order when its ring grows after evictions moved the ring\'s start', () => {
+    const cache = new RecentRecords(1000, 50, 40);
+    cache.add(0n, record(0n, 30));
+    cache.add(1n, record(1n, 30)); // 60 bytes > 50: record 0 goes, the ring starts at its slot 1
+    for (let i = 2n; i < 200n; i++) cache.add(i, undefined); // empty slots: the ring grows twice
+    cache.add(200n, record(200n, 10));
+    expect(cache.size).toBe(200);
+    expect(cache.get(0n)).toBeUndefined();
+    expect(cache.get(1n)?.index).toBe(1n);
+    expect(cache.get(150n)).toBeUndefined();
+    expect(cache.get(200n)?.index).toBe(200n);
+  });
+
   it('drops a suffix, and starts afresh after a gap in the indexes', () => {
     const cache = new RecentRecords(10, 1000);
     for (let i = 0n; i < 5n; i++) cache.add(i, record(i, 1));
@@ -75,6 +88,32 @@ describe('RecentRecords', () => {
       }
       const newest = model.at(-1);
       if (lastWasAdd && newest !== undefined) expect(cache.get(next - 1n)).toBe(newest);
+    },
+  );
+
+  // Records too large to keep (101..150 bytes) take a slot but no bytes: with a small byte limit,
+  // evictions move the ring's start before it fills and grows, which a wrong copy would scramble.
+  const lengthArb = fc.oneof({ weight: 2, arbitrary: fc.nat(100) }, { weight: 2, arbitrary: fc.integer({ min: 101, max: 150 }) }, { weight: 1, arbitrary: fc.constant(0) });
+  propTest.prop([fc.array(lengthArb, { maxLength: 700 }), fc.integer({ min: 1, max: 300 }), fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 20_000 }))])(
+    'keeps exactly the newest records the limits allow, as its ring grows past its first 64 slots',
+    (lengths, maxRecords, maxBytes) => {
+      const cache = new RecentRecords(maxRecords, maxBytes, 100);
+      lengths.forEach((length, i) => cache.add(BigInt(i), cache.keeps(length) ? record(BigInt(i), length) : undefined));
+      const keptLength = (length: number) => (length <= 100 && length <= maxBytes ? length : 0);
+      // The longest run of newest records within both limits (a record too large holds an empty slot).
+      let start = lengths.length;
+      let bytes = 0;
+      while (start > 0 && lengths.length - start + 1 <= maxRecords && bytes + keptLength(lengths[start - 1]!) <= maxBytes) {
+        bytes += keptLength(lengths[start - 1]!);
+        start--;
+      }
+      expect(cache.size).toBe(lengths.length - start);
+      lengths.forEach((length, i) => {
+        const got = cache.get(BigInt(i));
+        const kept = i >= start && length <= 100 && length <= maxBytes;
+        expect(got?.index).toBe(kept ? BigInt(i) : undefined);
+        if (got !== undefined) expect(got.payload.length).toBe(length);
+      });
     },
   );
 });

@@ -6,9 +6,9 @@ import { CRC32C_CHECK_VALUE, crc32c, crc32cSmall, sliceContextCrc } from '../../
 import { decodeFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
 import { decodeBlockHeader, encodeBlockHeader } from '../../src/format/block-header.js';
 import { decodeSlice, sealSlice } from '../../src/format/slice.js';
-import { bytesLeftInBlock, encodeRecord, encodedRecordSize, recordStartOffset } from '../../src/format/layout.js';
+import { bytesLeftInBlock, encodeRecord, encodeRecordPartsInto, encodedRecordSize, recordStartOffset } from '../../src/format/layout.js';
 import { FILE_MAGIC, MAX_RECORD_INDEX, MIN_RECORD_START, SliceKind, isValidBlockSize } from '../../src/format/constants.js';
-import { blockSizeArb, payloadLengthArb } from '../support/arbitraries.js';
+import { blockSizeArb, patternPayload, payloadLengthArb, typeCodeArb } from '../support/arbitraries.js';
 
 describe('CRC-32C (§3)', () => {
   // covers RSF-010
@@ -153,6 +153,28 @@ describe('canonical layout (§8)', () => {
       });
     },
   );
+
+  // covers RSF-060
+  propTest.prop([
+    blockSizeArb.chain((b) => fc.tuple(fc.constant(b), fc.array(fc.tuple(payloadLengthArb(b), fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(8), typeCodeArb), { minLength: 1, maxLength: 10 }))),
+    fc.integer({ min: 1, max: 2 ** 40 }),
+  ])('a payload given as head and body encodes to the bytes of the joined payload, at any split', ([blockSize, records], seed) => {
+    const params = { blockSize, fileId: 0x0123456789abcdefn };
+    let position = 64;
+    records.forEach(([length, split, spare, typeCode], i) => {
+      const payload = patternPayload(length, seed + i);
+      const headLength = Math.floor(split * length);
+      // The head buffer may be longer than the head (the Raft log passes a scratch buffer).
+      const head = Buffer.concat([payload.subarray(0, headLength), Buffer.alloc(spare, 0xee)]);
+      const joined = encodeRecord(position, BigInt(i), typeCode, payload, params);
+      const out = Buffer.alloc(joined.length + 7, 0x55);
+      const written = encodeRecordPartsInto(out, 3, position, BigInt(i), typeCode, head, headLength, payload.subarray(headLength), params);
+      expect(written).toBe(joined.length);
+      expect(out.subarray(3, 3 + written).equals(joined)).toBe(true);
+      expect(out.subarray(0, 3).every((b) => b === 0x55) && out.subarray(3 + written).every((b) => b === 0x55)).toBe(true);
+      position += written;
+    });
+  });
 
   it('pads only when fewer than 24 bytes are left, and only when the next record comes', () => {
     const blockSize = 512;

@@ -56,6 +56,23 @@ describe('NodeStorage files', () => {
     await file.close();
   });
 
+  it('syncs inline by default or in the thread pool when asked, and refuses another sync mode', async () => {
+    expect(storage.syncMode).toBe('inline');
+    for (const syncMode of ['inline', 'thread-pool'] as const) {
+      const each = new NodeStorage({ syncMode });
+      expect(each.syncMode).toBe(syncMode);
+      const path = join(directory, syncMode);
+      await each.createAtomically(path, Buffer.from([1]));
+      const file = await each.open(path, 'write');
+      await file.write(Buffer.from([2, 3]), 1);
+      await file.datasync();
+      expect(await readFile(path)).toEqual(Buffer.from([1, 2, 3]));
+      await file.close();
+      await expectCode(file.datasync(), 'CLOSED');
+    }
+    expect(() => new NodeStorage({ syncMode: 'sometimes' as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
   it('returns a short buffer at the end of the file without allocating the requested length', async () => {
     const path = join(directory, 'f');
     await storage.createAtomically(path, Buffer.from([1, 2, 3]));

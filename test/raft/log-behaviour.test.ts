@@ -268,6 +268,34 @@ describe.each(ALL_KINDS)('$name', (kind) => {
     });
 
     // covers RLG-015
+    it('stores the bytes a call was given, whatever the caller changes before it resolves', async () => {
+      // An append that must wait for a call in progress, and a batch long enough to start new
+      // segments on the way (LsfsRaftLog yields there): the caller changes every array at once.
+      await fill(log, [1, 1]);
+      const inserting = log.insert({ index: 2, term: 1, command: text('i2') });
+      const waiting = { term: 1, command: text('w3') };
+      const appending = log.append(waiting);
+      waiting.command.fill(0x21);
+      await inserting;
+      const stored = await appending;
+      // With the lock free, the batch runs at once and yields only where it starts a segment.
+      const batch = Array.from({ length: 300 }, (_, i) => ({ term: 1, command: text(`b${i + 4}`.padEnd(600, '.')) }));
+      const appendingMany = log.appendMulti(batch);
+      for (const entry of batch) entry.command.fill(0x21);
+      const many = await appendingMany;
+      const trimmed = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes).replace(/\.+$/, ''));
+      expect(trimmed(stored.command)).toBe('w3');
+      expect(many.map((e) => trimmed(e.command))).toEqual(batch.map((_, i) => `b${i + 4}`));
+      // Returned arrays are each the entry's own: changing one changes no other, nor the log.
+      many[0]!.command.fill(0x3f);
+      expect(trimmed(many[1]!.command)).toBe('b5');
+      const expected = ['e1', 'i2', 'w3', ...batch.map((_, i) => `b${i + 4}`)];
+      expect((await commands(log)).map((c) => c?.replace(/\.+$/, ''))).toEqual(expected);
+      await restart();
+      expect((await commands(log)).map((c) => c?.replace(/\.+$/, ''))).toEqual(expected);
+    });
+
+    // covers RLG-015
     it('gives concurrent appends distinct consecutive indexes, in the order they were issued', async () => {
       const stored = await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(entry(1, `p${i}`))));
       expect(stored.map((e) => e.index)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));

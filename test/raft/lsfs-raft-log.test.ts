@@ -7,7 +7,11 @@ import { BlockReader } from '../../src/engine/block-reader.js';
 import { RecordLog } from '../../src/engine/record-log.js';
 import { crc32c } from '../../src/format/crc32c.js';
 import { MemoryStorage } from '../../src/io/memory-storage.js';
-import type { Storage } from '../../src/io/storage.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeStorage } from '../../src/io/node-storage.js';
+import type { Storage, StorageFile } from '../../src/io/storage.js';
 import { decodeEntry, encodeEntry } from '../../src/raft/entry-codec.js';
 import { FINAL_DATA_FILE_NAMES, encodeFinalData, inspectCopy } from '../../src/raft/final-data.js';
 import { INITIAL_HARD_STATE, decodeHardState, encodeHardState } from '../../src/raft/hard-state.js';
@@ -185,6 +189,93 @@ describe('files of a log directory', () => {
     expect(await log.getLastIndex()).toBe(101);
     await log.stop();
   });
+});
+
+/** NodeStorage that counts file syncs. */
+class CountingNodeStorage extends NodeStorage {
+  syncs = 0;
+
+  override async open(path: string, mode: 'read' | 'write'): Promise<StorageFile> {
+    const file = await super.open(path, mode);
+    const datasync = file.datasync.bind(file);
+    file.datasync = async () => {
+      this.syncs++;
+      await datasync();
+    };
+    return file;
+  }
+}
+
+describe('group commit, whatever the storage and sync mode', () => {
+  const subjects: { name: string; make: () => { storage: Storage; directory: string; syncs: () => number; cleanup: () => void } }[] = [
+    {
+      name: 'in memory',
+      make: () => {
+        const storage = new MemoryStorage();
+        return { storage, directory: DIR, syncs: () => storage.syncCount, cleanup: () => undefined };
+      },
+    },
+    ...(['inline', 'thread-pool'] as const).map((syncMode) => ({
+      name: `NodeStorage, ${syncMode} syncs`,
+      make: () => {
+        const root = mkdtempSync(join(tmpdir(), 'lsfs-group-commit-'));
+        const storage = new CountingNodeStorage({ syncMode });
+        return { storage, directory: join(root, 'log'), syncs: () => storage.syncs, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+      },
+    })),
+  ];
+
+  // With a sync that holds the thread (inline, in memory) nothing can join a sync while it runs:
+  // appenders that each await their entry fall into step one behind the other unless the writer
+  // looks for them (BlockWriter's probe turn).
+  for (const subject of subjects) {
+    it(`16 appenders that each await their entry share syncs (${subject.name})`, async () => {
+      const { storage, directory, syncs, cleanup } = subject.make();
+      try {
+        const log = new LsfsRaftLog({ directory, storage, segmentBytes: 1 << 20 });
+        await log.start();
+        await log.append({ term: 1 });
+        const before = syncs();
+        const total = 640;
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            while (next < total) {
+              next++;
+              await log.append({ term: 1, command: text('x'.repeat(200)) });
+            }
+          }),
+        );
+        expect(await log.getLastIndex()).toBe(total + 1);
+        expect(syncs() - before).toBeLessThanOrEqual(total / 8);
+        await log.stop();
+      } finally {
+        cleanup();
+      }
+    });
+
+    it(`appends from separate event callbacks of one loop turn share syncs (${subject.name})`, async () => {
+      // A server's appends come from network callbacks: microtasks run between two callbacks, so
+      // a sync that starts at once and holds the thread would cover one append each.
+      const { storage, directory, syncs, cleanup } = subject.make();
+      try {
+        const log = new LsfsRaftLog({ directory, storage, segmentBytes: 1 << 20 });
+        await log.start();
+        await log.append({ term: 1 });
+        const before = syncs();
+        const waves = 40;
+        for (let wave = 0; wave < waves; wave++) {
+          const appended = Array.from({ length: 16 }, () => new Promise<unknown>((resolve, reject) => setImmediate(() => log.append({ term: 1, command: text('y'.repeat(200)) }).then(resolve, reject))));
+          await Promise.all(appended);
+        }
+        expect(await log.getLastIndex()).toBe(waves * 16 + 1);
+        expect(syncs() - before).toBeLessThanOrEqual((waves * 16) / 4);
+        await log.stop();
+      } finally {
+        cleanup();
+      }
+    });
+  }
 });
 
 describe('entry encoding', () => {
