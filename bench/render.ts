@@ -35,7 +35,9 @@ npm run bench:docs -- bench/results/<timestamp>.json   # ... or from a given run
 
 Other options: \`--reps N\`, \`--only w1,w4\` (row ids or prefixes), \`--stores lsfs,sqlite\`,
 \`--lsfs raft|recordlog\` (LSFS through the Raft log, the default, or the engine's RecordLog alone),
-\`--keep\` (keep the data directory), \`--tmp DIR\` (where data goes; default \`os.tmpdir()\`).
+\`--sync inline|thread-pool\` (how LSFS's NodeStorage and raw fs run fdatasync: on the calling thread,
+the default, or in the thread pool), \`--keep\` (keep the data directory), \`--tmp DIR\` (where data
+goes; default \`os.tmpdir()\`).
 Each run writes \`bench/results/<timestamp>.json\` (machine, Node, settings, every sample) and an
 SVG chart beside it. Data files go to a fresh directory under the temp dir and are deleted
 afterwards; the runner checks free space first and skips the big logs, with a message, when short.

@@ -1,10 +1,11 @@
 /**
  * The workloads of issue 6. Each row runs one workload on every store that can take part; the
  * runner calls `run` once per store to warm up, then `reps` times per store, alternating stores.
- * Everything that is not the measured operation (creating the store and appending its first entry, generating entries, closing,
- * deleting) happens outside the timed part. The runner never forces a garbage collection: a forced
- * full GC before each run kept LSFS's JavaScript from reaching its optimized steady state (the
- * Raft append path ran at half speed), which no server sees.
+ * Everything that is not the measured operation (creating the store and appending its first
+ * entry, generating entries, closing, deleting) happens outside the timed part. The runner never
+ * forces a garbage collection: a forced full GC before each run kept LSFS's JavaScript from
+ * reaching its optimized steady state (the Raft append path ran at half speed), which no server
+ * sees.
  */
 import { crc32c } from '@node-rs/crc32';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';

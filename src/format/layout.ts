@@ -119,7 +119,8 @@ export function encodeRecordPartsInto(
       placed += count;
     }
   }
-  assert(at - first === total, `encoded ${at - first} bytes, planned ${total}`);
+  // A constant message: this runs once per record, and a template would be built every time.
+  assert(at - first === total, 'a record takes exactly the bytes encodedRecordSize plans');
   return total;
 }
 

@@ -39,11 +39,10 @@ export function entryFieldsLength(entry: EntryData): number {
 
 /**
  * Writes an entry's payload up to its command (term, flags, serial, leader id, result) at the start
- * of `into`, which must hold {@link entryFieldsLength} bytes; the command follows them. Returns
- * that length. Every byte up to it is written: `into` needs no zero-fill.
+ * of `into`, which must hold {@link entryFieldsLength} bytes (`length`, when the caller has it);
+ * the command follows them. Returns that length. Every byte up to it is written: `into` needs no zero-fill.
  */
-export function encodeEntryFields(entry: EntryData, into: Buffer): number {
-  const length = entryFieldsLength(entry);
+export function encodeEntryFields(entry: EntryData, into: Buffer, length = entryFieldsLength(entry)): number {
   assert(into.length >= length, 'the buffer holds the entry fields');
   const term = entry.term;
   // term is a safe integer (RLG-012): two u32 halves, no BigInt.

@@ -358,7 +358,7 @@ export class RaftStore {
     // The fields go through a reused buffer and the command straight from the caller's array:
     // the segment encodes both into its block arena, with no payload buffer in between.
     const fields = fieldsLength <= this.fieldsScratch.length ? this.fieldsScratchOf(fieldsLength) : Buffer.allocUnsafe(fieldsLength);
-    encodeEntryFields(entry, fields);
+    encodeEntryFields(entry, fields, fieldsLength);
     this.io(() => this.segments.tail!.appendParts(ENTRY_TYPE_CODES[entry.code], fields, fieldsLength, entry.command));
     this.lastIndex++;
     this.lastTerm = entry.term;
@@ -377,12 +377,20 @@ export class RaftStore {
     return { tail, unpin: tail.pin() };
   }
 
-  private async syncPinned(written: { tail: OpenSegment; unpin: () => void }): Promise<void> {
-    try {
-      await this.io(() => written.tail.sync());
-    } finally {
-      written.unpin();
-    }
+  /**
+   * Waits for the sync that makes the pinned tail's appends durable, then unpins it. One promise,
+   * no async layer (a lone append pays for each on its way to the disk); a failure fails the store
+   * as {@link io} does.
+   */
+  private syncPinned(written: { tail: OpenSegment; unpin: () => void }): Promise<void> {
+    return written.tail.syncPinned().then(
+      () => written.unpin(),
+      (error: unknown) => {
+        written.unpin();
+        this.failure ??= error;
+        throw error;
+      },
+    );
   }
 
   /**

@@ -100,6 +100,14 @@ export class OpenSegment {
     return Number(this.writer().appendParts(typeCode, head, headLength, body));
   }
 
+  /**
+   * {@link sync} for a caller that holds a {@link pin}: the writer's own promise, with no layer of
+   * its own (a single append pays for every promise on its way to the disk).
+   */
+  syncPinned(): Promise<void> {
+    return this.source instanceof RecordLog ? this.source.sync() : Promise.resolve();
+  }
+
   /** Makes every record appended so far durable (group commit: concurrent calls share a sync). */
   async sync(): Promise<void> {
     if (!(this.source instanceof RecordLog)) return;
