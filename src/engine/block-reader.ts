@@ -15,6 +15,7 @@ import type { LsfsRecord, ScanReport, TornTail } from './record.js';
 import { blockWhereRecordStarts } from './record-locator.js';
 import { type ScanMode, Scanner } from './scanner.js';
 import { type TailState, findTail } from './tail.js';
+import { type CleanCheckOptions, checkCleanFile } from './clean-verify.js';
 
 /** Blocks read at once by full scans: large sequential reads for verify throughput. */
 const SCAN_READ_AHEAD_BLOCKS = 256;
@@ -37,6 +38,13 @@ export interface VerifyReport extends ScanReport {
   readonly lastIndex: bigint | undefined;
   /** Bytes of the file that were read. */
   readonly bytes: number;
+}
+
+/** A verify report and the path that made it. @internal */
+export interface VerifyOutcome {
+  readonly report: VerifyReport;
+  /** `inline` or `workers`: the clean check found the file clean; `salvage-scan`: it did not, or did not run. */
+  readonly checkedBy: 'inline' | 'workers' | 'salvage-scan';
 }
 
 /** Reads and checks a file header through `file`. */
@@ -209,8 +217,38 @@ export class BlockReader {
     }
   }
 
-  /** Reads every byte and checks every checksum (a salvage scan): what is intact and what is not. */
+  /**
+   * Reads every byte and checks every checksum: what is intact and what is not. The report is the
+   * salvage scan's (RSF-072). A clean file is checked by the clean check instead, on worker threads
+   * for a large file on the real file system, which finds no damage exactly when the salvage scan
+   * would find none; anything else goes through the salvage scan, so damage is classified by it alone.
+   */
   async verify(onProgress?: (bytesDone: number, bytesTotal: number) => void): Promise<VerifyReport> {
+    return (await this.verifyWith({ place: 'auto', onProgress })).report;
+  }
+
+  /**
+   * {@link verify} with the clean check's place chosen, saying which path gave the report (tests
+   * compare the paths).
+   * @internal
+   */
+  async verifyWith(options: CleanCheckOptions): Promise<VerifyOutcome> {
+    this.checkOpen();
+    const size = this.source.size;
+    const { blockSize, fileId, baseIndex } = this.header;
+    const clean = await checkCleanFile(this.file, { blockSize, fileId, baseIndex, fileSize: size }, options);
+    if (clean === undefined) return { report: await this.verifyBySalvageScan(options.onProgress), checkedBy: 'salvage-scan' };
+    options.onProgress?.(size, size);
+    const { records, firstIndex, lastIndex } = clean.summary;
+    return { report: { gaps: [], tail: undefined, records, firstIndex, lastIndex, bytes: size }, checkedBy: clean.checkedBy };
+  }
+
+  /**
+   * The verify of a file that is not clean: a salvage scan of every block, which finds, locates and
+   * classifies the damage (spec §9).
+   * @internal
+   */
+  async verifyBySalvageScan(onProgress?: (bytesDone: number, bytesTotal: number) => void): Promise<VerifyReport> {
     this.checkOpen();
     const scanner = new Scanner(this.source, { mode: 'salvage', readAheadBlocks: SCAN_READ_AHEAD_BLOCKS, materialize: false });
     let records = 0;

@@ -14,17 +14,23 @@ export function crc32c(data: Uint8Array, previous = 0): number {
 /** Check value of spec §3: the CRC-32C of ASCII `123456789`. */
 export const CRC32C_CHECK_VALUE = 0xe3069283;
 
-const TABLE = buildTable();
+/**
+ * The byte-at-a-time table of the reflected CRC-32C polynomial 0x82F63B78, as int32s: loops that
+ * hash a few bytes in JavaScript (here, and the clean check of verify) stay in small integers.
+ */
+export const CRC32C_TABLE: Readonly<Int32Array> = buildTable();
 
-function buildTable(): Uint32Array {
-  const table = new Uint32Array(256);
+function buildTable(): Int32Array {
+  const table = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
+    table[n] = c;
   }
   return table;
 }
+
+const TABLE = CRC32C_TABLE;
 
 /** Raw (pre-inversion) register update for one byte. */
 function step(register: number, byte: number): number {

@@ -83,6 +83,11 @@ class NodeFile implements StorageFile {
     this.handle = handle;
   }
 
+  /** The descriptor while the file is open (see {@link StorageFile.fileDescriptor}). */
+  get fileDescriptor(): number | undefined {
+    return this.handle?.fd;
+  }
+
   async read(position: number, length: number): Promise<Buffer> {
     const handle = this.usable('read');
     checkCount(position, 'read position', this.path);

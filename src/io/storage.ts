@@ -11,6 +11,11 @@
 export interface StorageFile {
   /** The path the file was opened at. */
   readonly path: string;
+  /**
+   * The operating-system descriptor of a real file of this process, while it is open; undefined
+   * for other storage (MemoryStorage). Verify reads a large file through it from worker threads.
+   */
+  readonly fileDescriptor?: number | undefined;
   /** Reads up to `length` bytes at `position`; the result is shorter only at the end of the file. */
   read(position: number, length: number): Promise<Buffer>;
   /** Writes all of `data` at `position` (the file grows as needed). */
