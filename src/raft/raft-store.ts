@@ -220,6 +220,7 @@ export class RaftStore {
   async append(entries: readonly NewEntry[]): Promise<LogEntry[]> {
     let data = checkedEntryList(entries);
     let release = this.mutex.tryLock();
+    const copiedBeforeWait = release === undefined;
     if (release === undefined) {
       // Encoded only after the wait, when the caller may have changed its arrays: copy them now.
       data = ownCopies(data);
@@ -232,7 +233,8 @@ export class RaftStore {
       this.checkHealthy();
       first = appendIndexOf(this.view(), data.length);
       checkEntryTerms(this.lastTerm, data.map((entry) => entry.term));
-      returned = ownCopies(data);
+      // Copies nothing else holds once encoded: those taken before the wait serve as they are.
+      returned = copiedBeforeWait ? data : ownCopies(data);
       let source = data;
       for (let i = 0; i < data.length; i++) {
         if (this.needsSegment()) {
