@@ -16,6 +16,9 @@ import { RecentRecords } from './recent-records.js';
 import type { LsfsRecord, ScanReport } from './record.js';
 import type { ScanMode } from './scanner.js';
 
+/** The head of a payload appended in one part. */
+const NO_HEAD = new Uint8Array(0);
+
 /** Options of {@link RecordLog.open}: how to create the file if it is missing, where it lives, and the cache. */
 export interface RecordLogOptions extends CreateOptions {
   /** Where files live; the real file system by default. */
@@ -113,16 +116,12 @@ export class RecordLog {
    * recent records keeps it without a copy.
    */
   append(typeCode: bigint, payload: Uint8Array, options: { transfer?: boolean } = {}): bigint {
+    // A copy for the cache unless handed over: the caller may reuse its buffer after append returns.
+    if (options.transfer !== true) return this.appendParts(typeCode, NO_HEAD, 0, payload);
     this.checkOpen();
     const offset = recordStartOffset(this.writer.length, this.header.blockSize);
     const index = this.writer.append(typeCode, payload);
-    if (this.cache.keeps(payload.length)) {
-      // A copy unless handed over: the caller may reuse its buffer after append returns.
-      const kept = options.transfer === true ? Buffer.from(payload.buffer, payload.byteOffset, payload.length) : Buffer.from(payload);
-      this.cache.add(index, { index, typeCode, payload: kept, offset });
-    } else {
-      this.cache.add(index, undefined);
-    }
+    this.remember(index, typeCode, offset, this.cache.keeps(payload.length) ? Buffer.from(payload.buffer, payload.byteOffset, payload.length) : undefined);
     return index;
   }
 
@@ -135,15 +134,19 @@ export class RecordLog {
     const offset = recordStartOffset(this.writer.length, this.header.blockSize);
     const index = this.writer.appendParts(typeCode, head, headLength, body);
     const length = headLength + body.length;
+    let kept: Buffer | undefined;
     if (this.cache.keeps(length)) {
-      const kept = Buffer.allocUnsafe(length);
+      kept = Buffer.allocUnsafe(length);
       kept.set(headLength === head.length ? head : head.subarray(0, headLength), 0);
       kept.set(body, headLength);
-      this.cache.add(index, { index, typeCode, payload: kept, offset });
-    } else {
-      this.cache.add(index, undefined);
     }
+    this.remember(index, typeCode, offset, kept);
     return index;
+  }
+
+  /** Notes an appended record in the cache: with `payload` when the cache keeps it, as an empty slot otherwise. */
+  private remember(index: bigint, typeCode: bigint, offset: number, payload: Buffer | undefined): void {
+    this.cache.add(index, payload === undefined ? undefined : { index, typeCode, payload, offset });
   }
 
   /** Appends records in order; returns the index of each. Checks them all before appending any. */
