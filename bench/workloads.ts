@@ -208,7 +208,7 @@ export function rows(profile: Profile, openSizes: readonly number[], largeSize: 
       better: 'lower',
       stores: KEYED,
       warmUp: true,
-      note: `the store is opened for writing, then asked for its last entry's index and term (LSFS: LsfsRaftLog.start(), which takes the directory lock, loads the hard state and opens the tail segment with RecordLog.open, recovering its tail; then getLastIndex() and getLastTerm()); median of ${profile.opensPerRun} open/close cycles per run; page cache warm.`,
+      note: `the store is opened for writing, then asked for its last entry's index and term (LSFS: LsfsRaftLog.start(), which takes the directory lock, loads the hard state and opens the tail segment with RecordLog.open, recovering its tail, while the sealed segments wait for their first read, RLG-081; then getLastIndex() and getLastTerm()); median of ${profile.opensPerRun} open/close cycles per run; page cache warm.`,
       async run(store, context) {
         const built = builtLog(context, size, store.id);
         const times: number[] = [];

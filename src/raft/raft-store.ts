@@ -120,7 +120,7 @@ export class RaftStore {
         finalData = loaded.finalData;
         state = loaded.state;
       }
-      segments = await SegmentSet.open(storage, directory, state.segments, options.blockSize);
+      segments = await SegmentSet.open(storage, directory, state.segments, options.blockSize, names);
       const lastIndex = segments.tail === undefined ? state.snapshotIndex : segments.tail.nextIndex - 1;
       if (lastIndex < state.snapshotIndex || lastIndex < state.commitIndex) {
         throw new LsfsError('TORN_TAIL', `${directory}: the log ends at ${lastIndex}, before the snapshot (${state.snapshotIndex}) or commit index (${state.commitIndex})`, { path: directory });
@@ -319,7 +319,8 @@ export class RaftStore {
     return this.toEntry(at, await this.entryAt(at));
   }
 
-  stats(): LogStats {
+  async stats(): Promise<LogStats> {
+    const segmentBytes = await this.segments.bytes();
     const view = this.view();
     const firstIndex = firstIndexOf(view);
     return {
@@ -329,7 +330,7 @@ export class RaftStore {
       recordCount: firstIndex === undefined ? 0 : view.lastIndex - firstIndex + 1,
       recordsSinceSnapshot: view.lastIndex - view.snapshotIndex,
       recordsPerMinute: this.meter.perMinute(),
-      bytesOnDisk: this.segments.bytes + this.finalData.bytesOnDisk,
+      bytesOnDisk: segmentBytes + this.finalData.bytesOnDisk,
       snapshotIndex: view.snapshotIndex === 0 ? undefined : view.snapshotIndex,
       lastRecordTime: this.meter.lastTime,
     };

@@ -22,21 +22,23 @@ export class SegmentSet {
   ) {}
 
   /**
-   * Opens the listed segments and checks that each sealed one holds every entry of its range
-   * (RLG-081): its file id and base are the listed ones, and its records reach the next base.
+   * Opens the tail for appending, after checking that every listed segment is among `names` (the
+   * directory's files: a missing one is `IO_ERROR`). The sealed segments are opened and checked
+   * (RLG-081) at their first read, so that a start costs the same whatever the log's size.
    */
-  static async open(storage: Storage, directory: string, refs: readonly SegmentRef[], blockSize: number | undefined): Promise<SegmentSet> {
+  static async open(storage: Storage, directory: string, refs: readonly SegmentRef[], blockSize: number | undefined, names: readonly string[]): Promise<SegmentSet> {
     const set = new SegmentSet(storage, directory, blockSize);
+    const present = new Set(names);
+    for (const ref of refs) {
+      const path = set.pathOf(ref);
+      if (!present.has(segmentFileName(ref.base, ref.id))) throw new LsfsError('IO_ERROR', `${path}: a segment the hard state lists is missing`, { path });
+    }
     try {
       for (let i = 0; i < refs.length; i++) {
         const ref = refs[i]!;
-        const path = set.pathOf(ref);
         const next = refs[i + 1];
-        const segment = next === undefined ? await OpenSegment.openTail(storage, path, ref) : await OpenSegment.openSealed(storage, path, ref);
-        set.live.push(segment);
-        if (next !== undefined && segment.nextIndex < next.base) {
-          throw new LsfsError('TORN_TAIL', `${path} ends before index ${next.base - 1}, which the next segment's base says it holds`, { path });
-        }
+        const path = set.pathOf(ref);
+        set.live.push(next === undefined ? await OpenSegment.openTail(storage, path, ref) : OpenSegment.sealed(storage, path, ref, next.base));
       }
       return set;
     } catch (error) {
@@ -70,8 +72,10 @@ export class SegmentSet {
   }
 
   /** Bytes of every live segment file. */
-  get bytes(): number {
-    return this.live.reduce((sum, segment) => sum + segment.bytes, 0);
+  async bytes(): Promise<number> {
+    let sum = 0;
+    for (const size of await Promise.all(this.live.map((segment) => segment.size()))) sum += size;
+    return sum;
   }
 
   /** Creates a new segment file; it is not live until {@link adopt} lists it. */

@@ -3,6 +3,10 @@
  * entry. The tail segment is open for appending (a {@link RecordLog}); the others are sealed and
  * open read-only (a {@link BlockReader}), since nothing is ever appended to them again.
  *
+ * A sealed segment found at start is opened, and checked (RLG-081), only when it is first read:
+ * starting a log then costs the same few file operations whatever the number of its segments,
+ * and holds a file open only for the segments it reads.
+ *
  * A segment that leaves the live list is retired: closed once no read or sync still uses it
  * (callers pin it around each), then optionally removed.
  */
@@ -29,13 +33,23 @@ export class OpenSegment {
   private pins = 0;
   private closing = false;
   private retirement: { remove: boolean; done: Promise<void>; finish: () => void } | undefined;
+  /** The open file; undefined for a sealed segment not read yet (see {@link sealed}). */
+  private source: RecordLog | BlockReader | undefined;
+  /** The first read's open of a sealed segment, while it runs. */
+  private opening: Promise<RecordLog | BlockReader> | undefined;
+  /** Bytes of the file once known: fixed for a sealed segment. */
+  private sealedBytes: number | undefined;
 
   private constructor(
     readonly ref: SegmentRef,
     readonly path: string,
     private readonly storage: Storage,
-    private readonly source: RecordLog | BlockReader,
-  ) {}
+    source: RecordLog | BlockReader | undefined,
+    /** For a sealed segment: the next segment's base, which its records must reach (RLG-081). */
+    private readonly nextBase?: number,
+  ) {
+    this.source = source;
+  }
 
   /**
    * Creates a new, empty segment file (durably: the engine creates it atomically) open for
@@ -56,10 +70,13 @@ export class OpenSegment {
     return OpenSegment.checked(new OpenSegment(ref, path, storage, log), log.header);
   }
 
-  /** Opens a sealed segment read-only. */
-  static async openSealed(storage: Storage, path: string, ref: SegmentRef): Promise<OpenSegment> {
-    const reader = await BlockReader.open(storage, path);
-    return OpenSegment.checked(new OpenSegment(ref, path, storage, reader), reader.header);
+  /**
+   * A sealed segment, with no file operation yet: its first read opens the file read-only and
+   * checks it (RLG-081) — file id and base the listed ones, records reaching `nextBase` — and
+   * fails with that check's error (again on each later read) if it does not pass.
+   */
+  static sealed(storage: Storage, path: string, ref: SegmentRef, nextBase: number): OpenSegment {
+    return new OpenSegment(ref, path, storage, undefined, nextBase);
   }
 
   private static async checked(segment: OpenSegment, header: FileHeader): Promise<OpenSegment> {
@@ -67,19 +84,39 @@ export class OpenSegment {
       checkHeader(header, segment.ref, segment.path);
       return segment;
     } catch (error) {
-      await segment.source.close().catch(() => undefined);
+      await segment.source?.close().catch(() => undefined);
       throw error;
     }
   }
 
-  /** Index the next record of the file gets: one past its last entry. */
+  /** The tail's next index: one past the log's last entry. */
   get nextIndex(): number {
-    return Number(this.source.nextIndex);
+    return Number(this.writer().nextIndex);
   }
 
-  /** The file's length, including records not yet written to it. */
+  /** The tail's length, including records not yet written to it. */
   get bytes(): number {
-    return this.source instanceof RecordLog ? this.source.length : this.source.size;
+    return this.writer().length;
+  }
+
+  /** The file's length: for a sealed segment not read yet, from the file (no check: RLG-081 waits for a read). */
+  async size(): Promise<number> {
+    if (this.source instanceof RecordLog) return this.source.length;
+    if (this.source !== undefined) return this.source.size;
+    if (this.sealedBytes === undefined) {
+      const unpin = this.pin();
+      try {
+        const file = await this.storage.open(this.path, 'read');
+        try {
+          this.sealedBytes = await file.size();
+        } finally {
+          await file.close().catch(() => undefined);
+        }
+      } finally {
+        unpin();
+      }
+    }
+    return this.sealedBytes;
   }
 
   /** True for the tail, which accepts appends. */
@@ -123,10 +160,34 @@ export class OpenSegment {
   async read(index: number): Promise<LsfsRecord> {
     const unpin = this.pin();
     try {
-      return await this.source.get(BigInt(index));
+      const source = this.source ?? (await this.openSealed());
+      return await source.get(BigInt(index));
     } finally {
       unpin();
     }
+  }
+
+  /** Opens and checks a sealed segment (RLG-081) for a pinned caller; reads that arrive meanwhile share the open. */
+  private openSealed(): Promise<RecordLog | BlockReader> {
+    this.opening ??= (async () => {
+      const reader = await BlockReader.open(this.storage, this.path);
+      try {
+        checkHeader(reader.header, this.ref, this.path);
+        const nextBase = this.nextBase!;
+        if (reader.nextIndex < BigInt(nextBase)) {
+          throw new LsfsError('TORN_TAIL', `${this.path} ends before index ${nextBase - 1}, which the next segment's base says it holds`, { path: this.path });
+        }
+      } catch (error) {
+        await reader.close().catch(() => undefined);
+        throw error;
+      }
+      this.source = reader;
+      return reader;
+    })().finally(() => {
+      // A failed open is tried again by the next read (it fails the same way if the file is damaged).
+      this.opening = undefined;
+    });
+    return this.opening;
   }
 
   /** Keeps the file open until the returned function is called. */
@@ -161,7 +222,8 @@ export class OpenSegment {
     if (retirement === undefined || this.pins > 0 || this.closing) return;
     this.closing = true;
     void (async () => {
-      await this.source.close().catch(() => undefined);
+      // No read is pinned, so no sealed open runs: a segment never read has nothing to close.
+      await this.source?.close().catch(() => undefined);
       if (retirement.remove) await this.storage.remove(this.path).catch(() => undefined);
     })().finally(retirement.finish);
   }

@@ -399,13 +399,14 @@ describe('starting', () => {
   });
 
   // covers RLG-081
-  it('refuses a sealed segment that lacks entries of its range, and a log that ends before its commit index', async () => {
+  it('refuses a log that ends before its commit index at start, and a sealed segment that lacks entries of its range at its first read', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
     await fill(log, 30);
     await log.markCommitted(30);
     await log.stop();
     const { state } = await finalData(storage);
+    expect(state.segments.length).toBeGreaterThan(2);
     const lastRecordOffset = async (path: string) => {
       const reader = await BlockReader.open(storage, path);
       let offset = 0;
@@ -413,17 +414,27 @@ describe('starting', () => {
       await reader.close();
       return offset;
     };
-    for (const ref of [state.segments[0]!, state.segments.at(-1)!]) {
-      const path = `${DIR}/${segmentFileName(ref.base, ref.id)}`;
-      const whole = storage.snapshot(path);
-      // The file loses its last record, as if it had never been synced.
-      storage.setBytes(path, whole.subarray(0, await lastRecordOffset(path)));
-      expect(await codeOf(() => started(storage)), path).toBe('TORN_TAIL');
-      storage.setBytes(path, whole);
-    }
-    const again = await started(storage);
-    expect(await again.getLastIndex()).toBe(30);
-    await again.stop();
+    const pathOf = (ref: (typeof state.segments)[number]) => `${DIR}/${segmentFileName(ref.base, ref.id)}`;
+    // The tail loses its last record, as if it had never been synced: the log ends before its commit index.
+    const tail = pathOf(state.segments.at(-1)!);
+    const wholeTail = storage.snapshot(tail);
+    storage.setBytes(tail, wholeTail.subarray(0, await lastRecordOffset(tail)));
+    expect(await codeOf(() => started(storage))).toBe('TORN_TAIL');
+    storage.setBytes(tail, wholeTail);
+    // The first sealed segment loses its last record: the start succeeds, and every read of
+    // that segment fails (each time, not only the first), while the others serve theirs.
+    const first = state.segments[0]!;
+    const sealed = pathOf(first);
+    storage.setBytes(sealed, storage.snapshot(sealed).subarray(0, await lastRecordOffset(sealed)));
+    const damaged = await started(storage);
+    expect(await damaged.getLastIndex()).toBe(30);
+    expect(await codeOf(() => damaged.read(first.base))).toBe('TORN_TAIL');
+    expect(await codeOf(() => damaged.read(first.base))).toBe('TORN_TAIL');
+    expect((await damaged.read(state.segments[1]!.base))?.index).toBe(state.segments[1]!.base);
+    // A snapshot that must compare its term with an entry of that segment refuses too, and changes nothing.
+    expect(await codeOf(() => damaged.installSnapshot({ index: first.base + 1, term: 1 }))).toBe('TORN_TAIL');
+    expect(await damaged.getSnapshot()).toBeUndefined();
+    await damaged.stop();
   });
 
   // covers RLG-083
@@ -451,18 +462,48 @@ describe('starting', () => {
   });
 
   // covers RLG-081
-  it('refuses a listed segment replaced by another file or missing', async () => {
+  it('refuses a missing listed segment at start, and one replaced by another file at its first read', async () => {
     const storage = new MemoryStorage();
     const log = await started(storage);
     await fill(log, 30);
     await log.stop();
     const names = await segmentNames(storage);
+    const { state } = await finalData(storage);
     const first = storage.snapshot(`${DIR}/${names[0]}`);
     storage.setBytes(`${DIR}/${names[0]}`, storage.snapshot(`${DIR}/${names[1]}`));
-    expect(await codeOf(() => started(storage))).toBe('FOREIGN_BLOCK');
+    const replaced = await started(storage);
+    expect(await codeOf(() => replaced.read(state.segments[0]!.base))).toBe('FOREIGN_BLOCK');
+    await replaced.stop();
     storage.setBytes(`${DIR}/${names[0]}`, first);
     await storage.remove(`${DIR}/${names[1]}`);
     expect(await codeOf(() => started(storage))).toBe('IO_ERROR');
+  });
+
+  // covers RLG-081
+  it('opens only the tail at start: a sealed segment is opened at its first read, and stats read sizes without opening it as a log', async () => {
+    const storage = new MemoryStorage();
+    const log = await started(storage);
+    await fill(log, 30);
+    const stats = await log.getStats();
+    await log.stop();
+    const names = await segmentNames(storage);
+    expect(names.length).toBeGreaterThan(2);
+    const opened: string[] = [];
+    const counting: Storage = Object.assign(Object.create(storage) as MemoryStorage, {
+      open: (path: string, mode: 'read' | 'write') => {
+        opened.push(path.slice(path.lastIndexOf('/') + 1));
+        return storage.open(path, mode);
+      },
+    });
+    const again = await started(counting);
+    expect(opened.filter((name) => names.includes(name))).toEqual([names.at(-1)]);
+    // Reads that arrive together share one open, and later ones reuse it.
+    expect((await Promise.all([again.read(1), again.read(2)])).map((entry) => entry?.index)).toEqual([1, 2]);
+    expect((await again.read(3))?.index).toBe(3);
+    expect(opened.filter((name) => name === names[0])).toHaveLength(1);
+    // Sizes come from the files: the same bytes as the log counted while it wrote them.
+    expect((await again.getStats()).bytesOnDisk).toBe(stats.bytesOnDisk);
+    await again.stop();
   });
 });
 
