@@ -110,43 +110,22 @@ export class RecordLog {
     return this.writer.length;
   }
 
-  /**
-   * Appends a record; returns its index. Durable once a later {@link sync} resolves. With
-   * `transfer`, the caller hands `payload` over and never changes it again, so that the cache of
-   * recent records keeps it without a copy.
-   */
-  append(typeCode: bigint, payload: Uint8Array, options: { transfer?: boolean } = {}): bigint {
-    // A copy for the cache unless handed over: the caller may reuse its buffer after append returns.
-    if (options.transfer !== true) return this.appendParts(typeCode, NO_HEAD, 0, payload);
-    this.checkOpen();
-    const offset = recordStartOffset(this.writer.length, this.header.blockSize);
-    const index = this.writer.append(typeCode, payload);
-    this.remember(index, typeCode, offset, this.cache.keeps(payload.length) ? Buffer.from(payload.buffer, payload.byteOffset, payload.length) : undefined);
-    return index;
+  /** Appends a record; returns its index. Durable once a later {@link sync} resolves. */
+  append(typeCode: bigint, payload: Uint8Array): bigint {
+    return this.appendParts(typeCode, NO_HEAD, 0, payload);
   }
 
   /**
    * {@link append} of the payload `head[0, headLength) ‖ body`, encoded from its two parts without
-   * joining them first (the Raft log's entry fields and command). The cache keeps its own copy.
+   * joining them first (the Raft log's entry fields and command). Neither part is kept: the cache
+   * copies the payload into its own ring, so the caller may reuse both when this returns.
    */
   appendParts(typeCode: bigint, head: Uint8Array, headLength: number, body: Uint8Array): bigint {
     this.checkOpen();
     const offset = recordStartOffset(this.writer.length, this.header.blockSize);
     const index = this.writer.appendParts(typeCode, head, headLength, body);
-    const length = headLength + body.length;
-    let kept: Buffer | undefined;
-    if (this.cache.keeps(length)) {
-      kept = Buffer.allocUnsafe(length);
-      kept.set(headLength === head.length ? head : head.subarray(0, headLength), 0);
-      kept.set(body, headLength);
-    }
-    this.remember(index, typeCode, offset, kept);
+    this.cache.add(index, typeCode, offset, head, headLength, body);
     return index;
-  }
-
-  /** Notes an appended record in the cache: with `payload` when the cache keeps it, as an empty slot otherwise. */
-  private remember(index: bigint, typeCode: bigint, offset: number, payload: Buffer | undefined): void {
-    this.cache.add(index, payload === undefined ? undefined : { index, typeCode, payload, offset });
   }
 
   /** Appends records in order; returns the index of each. Checks them all before appending any. */

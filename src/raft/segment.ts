@@ -124,9 +124,9 @@ export class OpenSegment {
     return this.source instanceof RecordLog;
   }
 
-  /** Appends a record whose payload the caller hands over (not changed again); durable once a later {@link sync} resolves. */
+  /** Appends a record; durable once a later {@link sync} resolves. */
   append(typeCode: bigint, payload: Uint8Array): number {
-    return Number(this.writer().append(typeCode, payload, { transfer: true }));
+    return Number(this.writer().append(typeCode, payload));
   }
 
   /**
