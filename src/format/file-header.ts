@@ -89,8 +89,11 @@ export function isDamage(value: object): value is Damage {
   return 'code' in value && 'offset' in value && 'length' in value;
 }
 
+/** Largest u64, a constant: computing it in checkU64 would build two BigInts on every append. */
+const U64_MAX = 2n ** 64n - 1n;
+
 export function checkU64(what: string, value: bigint): void {
-  if (typeof value !== 'bigint' || value < 0n || value > 2n ** 64n - 1n) {
+  if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) {
     throw new LsfsError('INVALID_ARGUMENT', `${what} must be a bigint from 0 to 2^64-1, got ${String(value)}`);
   }
 }

@@ -13,7 +13,7 @@ import {
   SliceKind,
   middleSliceCapacity,
 } from './constants.js';
-import { sealSlice } from './slice.js';
+import { SHORT_PREFIX_BYTES, sealSlice, sealSliceOfParts } from './slice.js';
 
 export interface LayoutParameters {
   readonly blockSize: number;
@@ -101,7 +101,12 @@ export function encodeRecordPartsInto(
   if (dataLength + SLICE_OVERHEAD <= left) {
     placeRecordHeader(out, at + SLICE_HEADER_SIZE, typeCode, payloadLength);
     placePayload(out, at + SLICE_HEADER_SIZE + RECORD_HEADER_SIZE, head, headLength, body, 0, payloadLength);
-    at += sealSlice(out, at, SliceKind.Full, dataLength, fileId, fileBase + at);
+    const prefixLength = RECORD_HEADER_SIZE + headLength;
+    // The common case, a record that fits: its checksum needs no view of `out`.
+    at +=
+      prefixLength <= SHORT_PREFIX_BYTES
+        ? sealSliceOfParts(out, at, SliceKind.Full, prefixLength, body, fileId, fileBase + at)
+        : sealSlice(out, at, SliceKind.Full, dataLength, fileId, fileBase + at);
   } else {
     // The FIRST slice fills the block; RSF-052 guarantees it holds the whole record header.
     const firstData = left - SLICE_OVERHEAD;

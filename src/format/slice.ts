@@ -1,4 +1,5 @@
 /** Slices: an 8-byte header, the data, a 4-byte trailer (spec §6): encode and check. */
+import { assert } from '../errors.js';
 import { crc32c, crc32cSmall, sliceContextCrc } from './crc32c.js';
 import { SLICE_HEADER_SIZE, SLICE_MAGIC, SLICE_OVERHEAD, SliceKind } from './constants.js';
 import { type Damage, damage } from './damage.js';
@@ -12,16 +13,41 @@ const HEADER_CHECK_COVERS = 6;
  * offset, part of the checksum context. Returns the slice's total size.
  */
 export function sealSlice(into: Buffer, at: number, kind: SliceKind, dataLength: number, fileId: bigint, sliceOffset: number): number {
-  const contextCrc = sliceContextCrc(fileId, sliceOffset);
-  into.writeUInt16LE(SLICE_MAGIC, at);
-  into.writeUInt8(kind, at + 2);
-  into.writeUInt8(0, at + 3);
-  into.writeUInt16LE(dataLength, at + 4);
-  const headerCheck = crc32cSmall(into, at, HEADER_CHECK_COVERS, contextCrc) & 0xffff;
-  into.writeUInt16LE(headerCheck, at + 6);
+  const contextCrc = writeSliceHeader(into, at, kind, dataLength, fileId, sliceOffset);
   const sliceCrc = crc32c(into.subarray(at, at + SLICE_HEADER_SIZE + dataLength), contextCrc);
   into.writeUInt32LE(sliceCrc, at + SLICE_HEADER_SIZE + dataLength);
   return dataLength + SLICE_OVERHEAD;
+}
+
+/** Data bytes before the tail part up to which {@link sealSliceOfParts} hashes them in JavaScript. */
+export const SHORT_PREFIX_BYTES = 64;
+
+/**
+ * {@link sealSlice} for a slice whose data is `prefixLength` bytes (at most
+ * {@link SHORT_PREFIX_BYTES}) followed by a copy of `tail`, the caller's array: the same bytes and
+ * checksum. The prefix and header are hashed by table and the tail by one native call on `tail`
+ * itself, so that no view of the output is made (a view costs about what the native call does).
+ */
+export function sealSliceOfParts(into: Buffer, at: number, kind: SliceKind, prefixLength: number, tail: Uint8Array, fileId: bigint, sliceOffset: number): number {
+  assert(prefixLength <= SHORT_PREFIX_BYTES, 'a slice prefix hashed by table is short');
+  const dataLength = prefixLength + tail.length;
+  const contextCrc = writeSliceHeader(into, at, kind, dataLength, fileId, sliceOffset);
+  const prefixCrc = crc32cSmall(into, at, SLICE_HEADER_SIZE + prefixLength, contextCrc);
+  const sliceCrc = tail.length === 0 ? prefixCrc : crc32c(tail, prefixCrc);
+  into.writeUInt32LE(sliceCrc, at + SLICE_HEADER_SIZE + dataLength);
+  return dataLength + SLICE_OVERHEAD;
+}
+
+/** Writes the slice header at `at` (magic, kind, reserved, length, header check); returns the context CRC. */
+function writeSliceHeader(into: Buffer, at: number, kind: SliceKind, dataLength: number, fileId: bigint, sliceOffset: number): number {
+  const contextCrc = sliceContextCrc(fileId, sliceOffset);
+  into.writeUInt16LE(SLICE_MAGIC, at);
+  into[at + 2] = kind;
+  into[at + 3] = 0;
+  into.writeUInt16LE(dataLength, at + 4);
+  const headerCheck = crc32cSmall(into, at, HEADER_CHECK_COVERS, contextCrc) & 0xffff;
+  into.writeUInt16LE(headerCheck, at + 6);
+  return contextCrc;
 }
 
 export interface DecodedSlice {

@@ -362,7 +362,13 @@ export class RaftStore {
     // the segment encodes both into its block arena, with no payload buffer in between.
     const fields = fieldsLength <= this.fieldsScratch.length ? this.fieldsScratchOf(fieldsLength) : Buffer.allocUnsafe(fieldsLength);
     encodeEntryFields(entry, fields, fieldsLength);
-    this.io(() => this.segments.tail!.appendParts(ENTRY_TYPE_CODES[entry.code], fields, fieldsLength, entry.command));
+    // What io() does, without a closure per entry.
+    try {
+      this.segments.tail!.appendParts(ENTRY_TYPE_CODES[entry.code], fields, fieldsLength, entry.command);
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
     this.lastIndex++;
     this.lastTerm = entry.term;
   }

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { CRC32C_CHECK_VALUE, crc32c, crc32cSmall, sliceContextCrc } from '../../src/format/crc32c.js';
 import { decodeFileHeader, encodeFileHeader } from '../../src/format/file-header.js';
 import { decodeBlockHeader, encodeBlockHeader } from '../../src/format/block-header.js';
-import { decodeSlice, sealSlice } from '../../src/format/slice.js';
+import { SHORT_PREFIX_BYTES, decodeSlice, sealSlice, sealSliceOfParts } from '../../src/format/slice.js';
 import { bytesLeftInBlock, encodeRecord, encodeRecordPartsInto, encodedRecordSize, recordStartOffset } from '../../src/format/layout.js';
 import { FILE_MAGIC, MAX_RECORD_INDEX, MIN_RECORD_START, SliceKind, isValidBlockSize } from '../../src/format/constants.js';
 import { blockSizeArb, patternPayload, payloadLengthArb, typeCodeArb } from '../support/arbitraries.js';
@@ -118,6 +118,22 @@ describe('slice (§6)', () => {
     expect(block.readUInt32LE(20)).toBe(crc32c(Buffer.concat([context, block.subarray(0, 20)])));
     expect(decodeSlice(block, 0, at, 512, fileId)).toMatchObject({ kind: SliceKind.Full, dataLength: 12, size: 24 });
   });
+
+  // covers RSF-041
+  propTest.prop([fc.integer({ min: 0, max: SHORT_PREFIX_BYTES }), fc.uint8Array({ maxLength: 400 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.nat(1 << 30)])(
+    'sealed from a prefix in place and the caller\'s tail, it is the same bytes as sealed in place',
+    (prefixLength, tail, id, offset) => {
+      const prefix = Buffer.from(Array.from({ length: prefixLength }, (_, i) => (i * 31 + 7) & 0xff));
+      const size = 12 + prefixLength + tail.length;
+      const inPlace = Buffer.alloc(size + 3, 0xaa);
+      inPlace.set(prefix, 8);
+      inPlace.set(tail, 8 + prefixLength);
+      const ofParts = Buffer.from(inPlace);
+      expect(sealSliceOfParts(ofParts, 0, SliceKind.Full, prefixLength, tail, id, offset)).toBe(size);
+      expect(sealSlice(inPlace, 0, SliceKind.Full, prefixLength + tail.length, id, offset)).toBe(size);
+      expect(ofParts).toEqual(inPlace);
+    },
+  );
 
   it('fails at another offset or in another file (misplaced or stale slice)', () => {
     expect(decodeSlice(block, 0, at + 512, 512, fileId)).toMatchObject({ code: 'CHECKSUM_MISMATCH', skippable: false });
