@@ -366,8 +366,7 @@ export class RaftStore {
     try {
       this.segments.tail!.appendParts(ENTRY_TYPE_CODES[entry.code], fields, fieldsLength, entry.command);
     } catch (error) {
-      this.failure ??= error;
-      throw error;
+      this.fail(error);
     }
     this.lastIndex++;
     this.lastTerm = entry.term;
@@ -396,8 +395,7 @@ export class RaftStore {
       () => written.unpin(),
       (error: unknown) => {
         written.unpin();
-        this.failure ??= error;
-        throw error;
+        return this.fail(error);
       },
     );
   }
@@ -500,16 +498,18 @@ export class RaftStore {
    * written pages), so the store refuses every later call until it is restarted.
    */
   private io<T>(work: () => T): T {
-    const fail = (error: unknown): never => {
-      this.failure ??= error;
-      throw error;
-    };
     try {
       const result = work();
-      return (result instanceof Promise ? result.catch(fail) : result) as T;
+      return (result instanceof Promise ? result.catch((error: unknown) => this.fail(error)) : result) as T;
     } catch (error) {
-      return fail(error);
+      return this.fail(error);
     }
+  }
+
+  /** Fails the store with `error` (the first failure is the one reported, see {@link io}) and throws it. */
+  private fail(error: unknown): never {
+    this.failure ??= error;
+    throw error;
   }
 
   private checkHealthy(): void {

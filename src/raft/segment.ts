@@ -28,6 +28,16 @@ function checkHeader(header: FileHeader, ref: SegmentRef, path: string): void {
   }
 }
 
+/** Runs `check` on a file just opened; closes it if the check throws, and rethrows. */
+async function checkedOrClosed(source: RecordLog | BlockReader, check: () => void): Promise<void> {
+  try {
+    check();
+  } catch (error) {
+    await source.close().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** One open segment file: the tail (writable) or a sealed one (read-only). */
 export class OpenSegment {
   private pins = 0;
@@ -80,13 +90,8 @@ export class OpenSegment {
   }
 
   private static async checked(segment: OpenSegment, header: FileHeader): Promise<OpenSegment> {
-    try {
-      checkHeader(header, segment.ref, segment.path);
-      return segment;
-    } catch (error) {
-      await segment.source?.close().catch(() => undefined);
-      throw error;
-    }
+    await checkedOrClosed(segment.source!, () => checkHeader(header, segment.ref, segment.path));
+    return segment;
   }
 
   /** The tail's next index: one past the log's last entry. */
@@ -171,16 +176,13 @@ export class OpenSegment {
   private openSealed(): Promise<RecordLog | BlockReader> {
     this.opening ??= (async () => {
       const reader = await BlockReader.open(this.storage, this.path);
-      try {
+      await checkedOrClosed(reader, () => {
         checkHeader(reader.header, this.ref, this.path);
         const nextBase = this.nextBase!;
         if (reader.nextIndex < BigInt(nextBase)) {
           throw new LsfsError('TORN_TAIL', `${this.path} ends before index ${nextBase - 1}, which the next segment's base says it holds`, { path: this.path });
         }
-      } catch (error) {
-        await reader.close().catch(() => undefined);
-        throw error;
-      }
+      });
       this.source = reader;
       return reader;
     })().finally(() => {
